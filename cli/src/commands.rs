@@ -1,0 +1,268 @@
+//! The subcommands: flag parsing, progress, and printing around library calls.
+
+use std::time::Instant;
+
+use claimlake_datagen::{GenConfig, Scale};
+use claimlake_domain::period::Month;
+use claimlake_engine::ingest::{MonthValidation, validate_month};
+use claimlake_engine::manifest::RunManifest;
+use claimlake_engine::session::new_session;
+use claimlake_engine::settle::{SettleOutcome, settle_month};
+use claimlake_lake::Lake;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A command's error: printed as one line, exit status 1.
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Lake root to write into: a folder or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake")]
+    pub out: String,
+    /// Calendar year of the generated claims.
+    #[arg(long, default_value_t = 2025)]
+    pub year: i32,
+    /// tiny (~20 institutions, ~2k claims/month), small (~200, ~50k) or city (~5,000, ~5M).
+    #[arg(long, default_value = "small")]
+    pub scale: String,
+    /// Random seed: the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Generate only the first N months (1..=12).
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Bad rows planted per 100,000 claims, spread over every quarantine reason.
+    #[arg(long)]
+    pub bad_rows_per_100k: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Lake root: a folder or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake")]
+    pub lake: String,
+    /// Month to validate, YYYY-MM. Earlier months of the year without a ledger are validated
+    /// first.
+    #[arg(long)]
+    pub month: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SettleArgs {
+    /// Lake root: a folder or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake")]
+    pub lake: String,
+    /// The month to settle, YYYY-MM (needs the previous month's official results).
+    #[arg(long, conflicts_with = "through", required_unless_present = "through")]
+    pub month: Option<String>,
+    /// Settle January..this month (YYYY-MM) of its year, in order.
+    #[arg(long)]
+    pub through: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Lake root for the demo.
+    #[arg(long, default_value = "./lake")]
+    pub lake: String,
+    /// Scale of the generated lake.
+    #[arg(long, default_value = "small")]
+    pub scale: String,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} {elapsed}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+pub async fn generate(a: GenerateArgs) -> CliResult {
+    let scale: Scale = a.scale.parse()?;
+    let lake = Lake::open(&a.out)?;
+    let mut cfg = GenConfig::new(a.year, scale, a.seed);
+    cfg.months = 1..=a.months.clamp(1, 12);
+    if let Some(r) = a.bad_rows_per_100k {
+        cfg.bad_rows_per_100k = r;
+    }
+    let started = Instant::now();
+    let pb = bar(0, "generate");
+    let summary = claimlake_datagen::generate(&lake, &cfg, &|p| {
+        pb.set_length(p.claims_total_estimate);
+        pb.set_position(p.claims_written);
+        pb.set_message(format!("month {:02}", p.month));
+    })
+    .await?;
+    pb.finish_and_clear();
+    println!(
+        "generated {} claims, {} items, {} institutions ({} bad rows, {} planted suspicions) into {} in {:.1}s",
+        summary.claims,
+        summary.items,
+        summary.institutions,
+        summary.bad_rows,
+        summary.planted_suspicions,
+        lake.root(),
+        started.elapsed().as_secs_f32()
+    );
+    Ok(())
+}
+
+/// Validates one month and writes its run manifest.
+pub async fn validate_and_record(
+    lake: &Lake,
+    m: Month,
+) -> Result<MonthValidation, Box<dyn std::error::Error>> {
+    let ctx = new_session(None);
+    let mut manifest = RunManifest::start("validate", &m.to_string(), None);
+    match validate_month(lake, &ctx, m).await {
+        Ok(v) => {
+            manifest.inputs = v.inputs.clone();
+            manifest.outputs = v.outputs.clone();
+            manifest
+                .row_counts
+                .insert("claims".into(), v.claims.clone());
+            manifest
+                .row_counts
+                .insert("claim_items".into(), v.items.clone());
+            manifest.finish(lake, None).await?;
+            Ok(v)
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            // The manifest records the failure; the error itself is what the user sees.
+            let _ = manifest.finish(lake, Some(msg)).await;
+            Err(Box::new(e))
+        }
+    }
+}
+
+/// Settles one month and writes its run manifest.
+pub async fn settle_and_record(
+    lake: &Lake,
+    m: Month,
+) -> Result<SettleOutcome, Box<dyn std::error::Error>> {
+    let mut manifest = RunManifest::start("settle", &m.to_string(), None);
+    match settle_month(lake, m).await {
+        Ok(o) => {
+            manifest.policy = Some(o.policy.clone());
+            manifest.inputs = o.inputs.clone();
+            manifest.outputs = o.outputs.clone();
+            let mut claims = o.validation.claims.clone();
+            claims.excluded = o.report.excluded.clone();
+            manifest.row_counts.insert("claims".into(), claims);
+            manifest
+                .row_counts
+                .insert("claim_items".into(), o.validation.items.clone());
+            manifest.finish(lake, None).await?;
+            Ok(o)
+        }
+        Err(e) => {
+            let _ = manifest.finish(lake, Some(e.to_string())).await;
+            Err(Box::new(e))
+        }
+    }
+}
+
+fn print_settlement(o: &SettleOutcome) {
+    let t = &o.report.totals;
+    println!(
+        "{} settled: {} institutions, {} claims settled, {} excluded; fund {} this month, paid {}, withheld {}, held {}",
+        o.month,
+        t.institutions,
+        t.claims_settled_month,
+        t.claims_excluded_month,
+        t.fund_month,
+        t.paid_month,
+        t.withheld_month,
+        t.held_month
+    );
+}
+
+pub async fn settle(a: SettleArgs) -> CliResult {
+    let lake = Lake::open(&a.lake)?;
+    let (first, last) = match (&a.month, &a.through) {
+        (Some(m), _) => {
+            let m: Month = m.parse()?;
+            (m, m)
+        }
+        (None, Some(t)) => {
+            let t: Month = t.parse()?;
+            (
+                Month {
+                    year: t.year,
+                    month: 1,
+                },
+                t,
+            )
+        }
+        (None, None) => return Err("give --month or --through".into()),
+    };
+    let mut m = first;
+    loop {
+        let o = settle_and_record(&lake, m).await?;
+        print_settlement(&o);
+        if m == last {
+            break;
+        }
+        m = m.next();
+    }
+    Ok(())
+}
+
+fn print_validation(v: &MonthValidation) {
+    for (name, c) in [("claims", &v.claims), ("claim_items", &v.items)] {
+        println!(
+            "{} {name}: read {}, used {}, netted {}, quarantined {}",
+            v.month,
+            c.read,
+            c.used,
+            c.netted,
+            c.quarantined_total()
+        );
+        for (reason, n) in &c.quarantined {
+            println!("    {reason:36} {n}");
+        }
+    }
+}
+
+pub async fn validate(a: ValidateArgs) -> CliResult {
+    let m: Month = a.month.parse()?;
+    let lake = Lake::open(&a.lake)?;
+    let v = validate_and_record(&lake, m).await?;
+    print_validation(&v);
+    Ok(())
+}
+
+pub async fn demo(a: DemoArgs) -> CliResult {
+    generate(GenerateArgs {
+        out: a.lake.clone(),
+        year: 2025,
+        scale: a.scale,
+        seed: a.seed,
+        months: 12,
+        bad_rows_per_100k: None,
+    })
+    .await?;
+    let lake = Lake::open(&a.lake)?;
+    let pb = bar(12, "validate");
+    let mut results = Vec::new();
+    for month in 1..=12 {
+        let m = Month { year: 2025, month };
+        results.push(validate_and_record(&lake, m).await?);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    for v in &results {
+        print_validation(v);
+    }
+    println!("demo lake at {}", lake.root());
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `claimlake`: the command line over the claimlake library. Every subcommand calls the same
+//! library functions the Lambda functions call; this file only parses flags and prints.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// claimlake settles and supervises a city's medical-insurance fund over a data lake of claims.
+///
+/// A lake is a local folder (default `./lake`) or `s3://bucket/prefix`. For S3-compatible
+/// storage set CLAIMLAKE_S3_ENDPOINT (e.g. http://127.0.0.1:9000) and the usual AWS_*
+/// credentials.
+#[derive(Debug, Parser)]
+#[command(name = "claimlake", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a synthetic lake: claims, items, registry, catalogue, assessments,
+    /// investigations, a fitting policy file, and the ground truth of what was planted.
+    Generate(commands::GenerateArgs),
+    /// Validate one month's claims and items against the data contract: writes the quarantine
+    /// partitions and a run manifest, prints the counts by quarantine reason.
+    Validate(commands::ValidateArgs),
+    /// Settle a month (or January..a month) under the regional point-method budget: writes
+    /// point values, settlement lines, volume-price, statements, fund split, excluded claims,
+    /// the report and the run manifest.
+    Settle(commands::SettleArgs),
+    /// The demo: generate a `small` lake into ./lake, validate and settle the whole year.
+    Demo(commands::DemoArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(a) => commands::generate(a).await,
+        Command::Validate(a) => commands::validate(a).await,
+        Command::Settle(a) => commands::settle(a).await,
+        Command::Demo(a) => commands::demo(a).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,94 @@
+-- Settlement Steps 1-3 per claim (monthly-settlement.md): exclusion, budget institution and
+-- cell, declared and adjustable points, VBP bonus points.
+--
+-- Grain: one row per used claim row of month ${year}-${mm} (claims_basis), keyed claim_id.
+-- Inputs: claims_basis, institutions, card_months, settlement_policy, chemo_diseases.
+-- Every measure is signed (x sign): a mirror claim carries the negated points of the claim it
+-- cancels, in that claim's cells and kinds.
+-- Invariants: exclusion is NULL (settled) or one of agreement_suspended / outside_agreement /
+-- account_only, checked in that order; a settled claim lands in exactly one payment class.
+WITH base AS (
+  SELECT
+    c.*,
+    CAST(c.treat_time AS DATE) AS treat_date,
+    CAST(date_part('year', c.treat_time) AS BIGINT) * 12
+      + CAST(date_part('month', c.treat_time) AS BIGINT) - 1 AS treat_mi,
+    COALESCE(c.prescriber_id, c.institution_id) AS budget_institution_id,
+    c.visit_type = 'pharmacy' AND c.prescriber_id IS NOT NULL AS flowed,
+    c.visit_type = 'special_outpatient' AND cd.disease IS NOT NULL AS chemo
+  FROM claims_basis c
+  LEFT JOIN (SELECT DISTINCT disease FROM chemo_diseases) cd ON cd.disease = c.special_disease
+),
+suspended AS (
+  SELECT DISTINCT institution_id, month_index FROM card_months
+  WHERE effect = 'agreement_suspended'
+),
+judged AS (
+  SELECT
+    b.*,
+    CASE
+      WHEN si.institution_id IS NOT NULL OR sp.institution_id IS NOT NULL
+        THEN 'agreement_suspended'
+      WHEN b.treat_date < ii.agreement_start OR b.treat_date > ii.agreement_end
+        OR b.treat_date < ip.agreement_start OR b.treat_date > ip.agreement_end
+        THEN 'outside_agreement'
+      WHEN b.visit_type = 'pharmacy' AND b.prescriber_id IS NULL
+        THEN 'account_only'
+    END AS exclusion,
+    ib.budget_class AS value_class,
+    CASE WHEN ib.budget_class = 'tcm' THEN 'tcm' ELSE 'western' END AS wt_class,
+    b.western_drug_amount + b.patent_drug_amount + b.consumable_amount
+      - b.vbp_amount + b.vbp_points AS raw_drug
+  FROM base b
+  LEFT JOIN suspended si ON si.institution_id = b.institution_id AND si.month_index = b.treat_mi
+  LEFT JOIN suspended sp ON sp.institution_id = b.prescriber_id AND sp.month_index = b.treat_mi
+  LEFT JOIN institutions ii ON ii.institution_id = b.institution_id
+  LEFT JOIN institutions ip ON ip.institution_id = b.prescriber_id
+  LEFT JOIN institutions ib ON ib.institution_id = b.budget_institution_id
+)
+SELECT
+  j.claim_id, j.institution_id, j.budget_institution_id, j.prescriber_id, j.insurance_type,
+  j.visit_type, j.pay_method, j.doctor_id, j.settle_time, j.is_reversal, j.sign, j.flowed,
+  j.exclusion, j.value_class,
+  CASE WHEN j.visit_type = 'inpatient' OR j.chemo THEN 'inpatient' ELSE 'outpatient' END
+    AS payment_class,
+  CASE WHEN j.visit_type = 'inpatient' OR j.chemo THEN j.wt_class ELSE j.value_class END
+    AS cell_class,
+  CASE WHEN j.chemo THEN 'chemo' ELSE j.pay_method END AS line_kind,
+  -- Step 3, outpatient, chemo and pharmacy claims: drug and other points
+  CASE
+    WHEN j.visit_type = 'inpatient' THEN 0
+    WHEN j.pay_method = 'item' THEN j.raw_drug
+    ELSE LEAST(j.raw_drug, j.case_points)
+  END * j.sign AS drug_points,
+  CASE
+    WHEN j.visit_type = 'inpatient' THEN 0
+    WHEN j.pay_method = 'item' THEN j.herbal_amount + j.service_amount
+    ELSE j.case_points - LEAST(j.raw_drug, j.case_points)
+  END * j.sign AS other_points,
+  -- Step 3, inpatient claims: case points, or item points converted (round4)
+  CASE
+    WHEN j.visit_type <> 'inpatient' THEN 0
+    WHEN j.pay_method = 'case' THEN j.case_points
+    ELSE div4(j.total_amount * s.points_per_weight, s.base_avg_cost * s.cpi_factor)
+  END * j.sign AS inpatient_points,
+  -- actual cost by fee class (surplus rule)
+  (j.western_drug_amount + j.patent_drug_amount + j.consumable_amount) * j.sign AS drug_cost,
+  (j.herbal_amount + j.service_amount) * j.sign AS other_cost,
+  -- Step 4: adjustable points of item-kind outpatient claims (not chemo, not case)
+  CASE WHEN j.visit_type <> 'inpatient' AND NOT j.chemo AND j.pay_method = 'item'
+       THEN j.western_drug_amount + j.patent_drug_amount + j.consumable_amount - j.vbp_amount
+       ELSE 0 END * j.sign AS drug_adjustable,
+  CASE WHEN j.visit_type <> 'inpatient' AND NOT j.chemo AND j.pay_method = 'item'
+       THEN j.service_amount ELSE 0 END * j.sign AS other_adjustable,
+  -- Step 9: VBP bonus points of the institution's own item-kind outpatient claims
+  CASE WHEN j.visit_type <> 'inpatient' AND NOT j.chemo AND j.pay_method = 'item' AND NOT j.flowed
+       THEN GREATEST(j.vbp_points - j.vbp_amount, 0) ELSE 0 END * j.sign AS vbp_bonus_points,
+  j.total_amount * j.sign AS total_amount,
+  (j.account_paid + j.cash_paid) * j.sign AS personal_burden,
+  j.account_paid * j.sign AS account_paid,
+  j.pool_fund_paid * j.sign AS pool_paid,
+  j.serious_illness_paid * j.sign AS serious_paid,
+  j.other_fund_paid * j.sign AS other_paid
+FROM judged j
+CROSS JOIN settlement_policy s

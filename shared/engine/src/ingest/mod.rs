@@ -1,0 +1,345 @@
+//! Ingest validation and quarantine (data-contract.md).
+//!
+//! A month's run scans only that month's files. What it must know about the year's earlier
+//! months (which `claim_id`s are held, which claims are valid, which were already cancelled) comes
+//! from their **ledgers** (`ledger/claims/year=/month=/`), written when those months were
+//! validated; a missing ledger is rebuilt first, in month order, so `validate --month 9` on a fresh
+//! lake validates months 1..9. Only the few earlier claims that this month's reversals name are
+//! read back, for the mirror check.
+//!
+//! Steps (SQL under `sql/ingest/`): 01 row checks → 02 duplicates → 05/06 prior targets →
+//! 03 reversals and netting → 04 items → 07 ledger → 08 counts. Outputs: the quarantine
+//! partitions, the ledger, and the DataFusion tables `claims_valid` / `items_valid` (used rows:
+//! not quarantined, not netted) registered in the session for the computations.
+
+mod tables;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
+use claimlake_domain::period::Month;
+use claimlake_lake::ordered_scan::{ScanFile, ordered_schema};
+use claimlake_lake::write::WrittenObject;
+use claimlake_lake::{InputObject, Lake, contract, layout};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::error::{EngineError, Result};
+use crate::manifest::TableCounts;
+use crate::sql::{self, ingest as steps};
+
+pub use tables::ledger_schema;
+
+/// What validating one month did.
+#[derive(Debug, Clone)]
+pub struct MonthValidation {
+    pub month: Month,
+    pub claims: TableCounts,
+    pub items: TableCounts,
+    /// Every object read (claims and item files, registry, earlier ledgers).
+    pub inputs: Vec<InputObject>,
+    /// Quarantine partitions and the ledger written.
+    pub outputs: Vec<WrittenObject>,
+}
+
+/// Validates month `m`, first rebuilding any missing ledger of months `1..m` of its year, and
+/// leaves `claims_valid`, `items_valid` and `claims_basis` registered in `ctx`.
+pub async fn validate_month(
+    lake: &Lake,
+    ctx: &SessionContext,
+    m: Month,
+) -> Result<MonthValidation> {
+    for k in 1..m.month {
+        let earlier = Month {
+            year: m.year,
+            month: k,
+        };
+        if !lake.exists(&layout::claim_ledger(earlier)).await? {
+            if lake
+                .list_parquet(&layout::claims_month(earlier))
+                .await?
+                .is_empty()
+            {
+                // An earlier month without claims holds no ids: its ledger is empty.
+                lake.write_parquet(&layout::claim_ledger(earlier), &ledger_schema(), &[])
+                    .await?;
+            } else {
+                validate_one(lake, ctx, earlier).await?;
+            }
+        }
+    }
+    validate_one(lake, ctx, m).await
+}
+
+/// Lists a month folder's Parquet files as ordered-scan inputs.
+async fn month_files(
+    lake: &Lake,
+    folder: &str,
+    m: Month,
+) -> Result<(Vec<ScanFile>, Vec<InputObject>)> {
+    let objects = lake.list_parquet(folder).await?;
+    let files = objects
+        .iter()
+        .map(|o| ScanFile {
+            key: o.key.clone(),
+            part_month: m.month as i32,
+        })
+        .collect();
+    Ok((files, objects))
+}
+
+fn month_params(m: Month) -> Vec<(&'static str, String)> {
+    let next = if m.month == 12 {
+        (m.year + 1, 1)
+    } else {
+        (m.year, m.month + 1)
+    };
+    vec![
+        ("year", m.year.to_string()),
+        ("mm", format!("{:02}", m.month)),
+        ("month", m.month.to_string()),
+        (
+            "month_start",
+            format!("{:04}-{:02}-01T00:00:00", m.year, m.month),
+        ),
+        (
+            "next_month_start",
+            format!("{:04}-{:02}-01T00:00:00", next.0, next.1),
+        ),
+    ]
+}
+
+/// Registers batches as an in-memory table (replacing any table of that name).
+pub(crate) fn register_batches(
+    ctx: &SessionContext,
+    name: &str,
+    schema: arrow::datatypes::SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<()> {
+    let table = MemTable::try_new(schema, vec![batches])?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(())
+}
+
+/// Collects a step into an in-memory table named `name`.
+async fn materialize(
+    ctx: &SessionContext,
+    name: &str,
+    step: sql::Step,
+    params: &[(&str, String)],
+) -> Result<()> {
+    let df = sql::frame(ctx, step, params).await?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|source| EngineError::Sql {
+        step: step.name.to_string(),
+        source,
+    })?;
+    // The collected batches carry the physical schema (nullability may be narrower than the
+    // plan's); the table must use theirs.
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+    register_batches(ctx, name, schema, batches)
+}
+
+async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<MonthValidation> {
+    lake.register_in(ctx);
+    let params = month_params(m);
+    let mut inputs = Vec::new();
+
+    // Inputs of the month, schema-checked file by file before anything runs.
+    let (claim_files, objs) = month_files(lake, &layout::claims_month(m), m).await?;
+    if claim_files.is_empty() {
+        return Err(EngineError::Precondition(format!(
+            "no claims files under {}/ in the lake {}: month {m} has no data",
+            layout::claims_month(m),
+            lake.root()
+        )));
+    }
+    inputs.extend(objs);
+    let claims_scan = lake.ordered_scan(&claim_files, &contract::claims()).await?;
+    ctx.deregister_table("claims_in")?;
+    ctx.register_table("claims_in", Arc::new(claims_scan))?;
+
+    let (item_files, objs) = month_files(lake, &layout::claim_items_month(m), m).await?;
+    inputs.extend(objs);
+    tables::register_ordered_or_empty(lake, ctx, "items_in", &item_files, &contract::claim_items())
+        .await?;
+
+    inputs.extend(tables::register_institutions(lake, ctx).await?);
+    inputs.extend(tables::register_ledger_prior(lake, ctx, m).await?);
+
+    // 01 row checks, 02 duplicates.
+    materialize(ctx, "checked", steps::ROW_CHECKS, &params).await?;
+    materialize(ctx, "deduped", steps::DUPLICATES, &params).await?;
+    ctx.deregister_table("checked")?;
+
+    // 05/06: the earlier claims this month's reversals name, read back from their files.
+    let keys = sql::collect(ctx, steps::PRIOR_TARGET_KEYS, &params).await?;
+    let schema = keys
+        .first()
+        .map(|b| b.schema())
+        .unwrap_or_else(tables::prior_key_schema);
+    let mut prior_files = BTreeSet::new();
+    for b in &keys {
+        let files = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("source_file is Utf8");
+        let months = b
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .expect("part_month is Int32");
+        for i in 0..b.num_rows() {
+            prior_files.insert((files.value(i).to_string(), months.value(i)));
+        }
+    }
+    register_batches(ctx, "prior_target_keys", schema, keys)?;
+    let prior_scan: Vec<ScanFile> = prior_files
+        .into_iter()
+        .map(|(key, part_month)| ScanFile { key, part_month })
+        .collect();
+    tables::register_ordered_or_empty(lake, ctx, "prior_raw", &prior_scan, &contract::claims())
+        .await?;
+    materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
+
+    // 03 reversals and netting, 04 items.
+    materialize(ctx, "claim_rows", steps::REVERSALS, &params).await?;
+    ctx.deregister_table("deduped")?;
+    materialize(ctx, "item_rows", steps::ITEMS, &params).await?;
+
+    // Outputs: quarantine, ledger.
+    let mut outputs = Vec::new();
+    outputs
+        .push(write_quarantine(lake, ctx, "claims", "claim_rows", &contract::claims(), m).await?);
+    outputs.push(
+        write_quarantine(
+            lake,
+            ctx,
+            "claim_items",
+            "item_rows",
+            &contract::claim_items(),
+            m,
+        )
+        .await?,
+    );
+    let df = sql::frame(ctx, steps::LEDGER, &params).await?;
+    let ledger: Vec<RecordBatch> = df.collect().await?;
+    outputs.push(
+        lake.write_parquet(&layout::claim_ledger(m), &ledger_schema(), &ledger)
+            .await?,
+    );
+
+    // Valid rows for the computations.
+    ctx.deregister_table("claims_valid")?;
+    ctx.register_table(
+        "claims_valid",
+        ctx.sql("SELECT * FROM claim_rows WHERE final_reason IS NULL AND NOT netted")
+            .await?
+            .into_view(),
+    )?;
+    ctx.deregister_table("items_valid")?;
+    ctx.register_table(
+        "items_valid",
+        ctx.sql("SELECT * FROM item_rows WHERE final_reason IS NULL AND NOT netted")
+            .await?
+            .into_view(),
+    )?;
+
+    // 09: the used claims as the computations see them (mirrors carry their claim's values).
+    let basis = sql::frame(ctx, steps::CLAIMS_BASIS, &params).await?;
+    ctx.deregister_table("claims_basis")?;
+    ctx.register_table("claims_basis", basis.into_view())?;
+
+    let claims = counts(ctx, "claim_rows").await?;
+    let items = counts(ctx, "item_rows").await?;
+    for (name, c) in [("claims", &claims), ("claim_items", &items)] {
+        if !c.reconciles() {
+            return Err(EngineError::Precondition(format!(
+                "internal error: {name} of {m} do not reconcile: {c:?}"
+            )));
+        }
+    }
+    Ok(MonthValidation {
+        month: m,
+        claims,
+        items,
+        inputs,
+        outputs,
+    })
+}
+
+/// Writes `quarantine/<table>/year=/month=/data.parquet`: the rejected rows with their contract
+/// columns, `reason` and `source_file`, in reading order.
+async fn write_quarantine(
+    lake: &Lake,
+    ctx: &SessionContext,
+    table: &str,
+    rows: &str,
+    contract: &arrow::datatypes::SchemaRef,
+    m: Month,
+) -> Result<WrittenObject> {
+    let cols: Vec<String> = contract
+        .fields()
+        .iter()
+        .map(|f| format!("\"{}\"", f.name()))
+        .collect();
+    let query = format!(
+        "SELECT {}, final_reason AS reason, source_file FROM {rows} \
+         WHERE final_reason IS NOT NULL ORDER BY source_file, row_no",
+        cols.join(", ")
+    );
+    let df = ctx.sql(&query).await?;
+    let schema = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    Ok(lake
+        .write_parquet(&layout::quarantine(table, m), &schema, &batches)
+        .await?)
+}
+
+/// Reads the reconciliation of one validated table.
+async fn counts(ctx: &SessionContext, table: &str) -> Result<TableCounts> {
+    let batches = sql::collect(ctx, steps::COUNTS, &[("table", table.to_string())]).await?;
+    let mut c = TableCounts::default();
+    for b in &batches {
+        let outcome = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("utf8");
+        let reason = b
+            .column(1)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("utf8");
+        let rows = b
+            .column(2)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .expect("int64");
+        for i in 0..b.num_rows() {
+            let n = rows.value(i) as u64;
+            c.read += n;
+            match outcome.value(i) {
+                "used" => c.used += n,
+                "netted" => c.netted += n,
+                _ => {
+                    let r = if reason.is_null(i) {
+                        "?"
+                    } else {
+                        reason.value(i)
+                    };
+                    *c.quarantined.entry(r.to_string()).or_default() += n;
+                }
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// The schema an ordered scan of `contract` produces (re-exported for tests).
+pub fn scan_schema(contract: &arrow::datatypes::SchemaRef) -> arrow::datatypes::SchemaRef {
+    ordered_schema(contract)
+}

@@ -1,0 +1,14 @@
+//! The computations of claimlake. Business rules live in `.sql` files under `sql/` (one file per
+//! spec step, each stating its grain and invariants); Rust here orchestrates them: it registers
+//! the lake's tables, runs the steps in order, validates, and writes results and manifests.
+
+pub mod error;
+pub mod ingest;
+pub mod manifest;
+pub mod session;
+pub mod settle;
+pub mod sql;
+pub mod tables;
+pub mod udf;
+
+pub use error::{EngineError, Result};

@@ -1,0 +1,109 @@
+//! The SQL files of the engine, embedded at build time, and their parameters.
+//!
+//! Parameters are written `${name}` in the files and replaced by [`render`] with values the
+//! engine computed itself (integers, dates), never with user text.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::prelude::{DataFrame, SessionContext};
+
+use crate::error::{EngineError, Result};
+
+/// One SQL step: its file name (for error messages) and text.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    pub name: &'static str,
+    pub text: &'static str,
+}
+
+macro_rules! step {
+    ($path:literal) => {
+        Step {
+            name: $path,
+            text: include_str!(concat!("../sql/", $path)),
+        }
+    };
+}
+
+/// Ingest validation steps (data-contract.md).
+pub mod ingest {
+    use super::Step;
+    pub const ROW_CHECKS: Step = step!("ingest/01_row_checks.sql");
+    pub const DUPLICATES: Step = step!("ingest/02_duplicates.sql");
+    pub const REVERSALS: Step = step!("ingest/03_reversals.sql");
+    pub const ITEMS: Step = step!("ingest/04_items.sql");
+    pub const PRIOR_TARGET_KEYS: Step = step!("ingest/05_prior_target_keys.sql");
+    pub const PRIOR_TARGETS: Step = step!("ingest/06_prior_targets.sql");
+    pub const LEDGER: Step = step!("ingest/07_ledger.sql");
+    pub const COUNTS: Step = step!("ingest/08_counts.sql");
+    pub const CLAIMS_BASIS: Step = step!("ingest/09_claims_basis.sql");
+}
+
+/// Replaces every `${name}` of `params` in `text`; fails if a placeholder is left.
+pub fn render(step: Step, params: &[(&str, String)]) -> Result<String> {
+    let mut out = step.text.to_string();
+    for (k, v) in params {
+        out = out.replace(&format!("${{{k}}}"), v);
+    }
+    if let Some(pos) = out.find("${") {
+        let end = out[pos..]
+            .find('}')
+            .map(|e| pos + e + 1)
+            .unwrap_or(out.len());
+        return Err(EngineError::Precondition(format!(
+            "SQL step {}: parameter {} not provided",
+            step.name,
+            &out[pos..end]
+        )));
+    }
+    Ok(out)
+}
+
+/// Plans a step as a DataFrame.
+pub async fn frame(
+    ctx: &SessionContext,
+    step: Step,
+    params: &[(&str, String)],
+) -> Result<DataFrame> {
+    let text = render(step, params)?;
+    ctx.sql(&text).await.map_err(|source| EngineError::Sql {
+        step: step.name.to_string(),
+        source,
+    })
+}
+
+/// Runs a step and collects its batches.
+pub async fn collect(
+    ctx: &SessionContext,
+    step: Step,
+    params: &[(&str, String)],
+) -> Result<Vec<RecordBatch>> {
+    frame(ctx, step, params)
+        .await?
+        .collect()
+        .await
+        .map_err(|source| EngineError::Sql {
+            step: step.name.to_string(),
+            source,
+        })
+}
+
+/// Monthly settlement steps (monthly-settlement.md).
+pub mod settle {
+    use super::Step;
+    pub const CARD_MONTHS: Step = step!("settle/00_card_months.sql");
+    pub const CLAIM_TREATMENT: Step = step!("settle/01_claim_treatment.sql");
+    pub const MONTH_AGGREGATES: Step = step!("settle/02_month_aggregates.sql");
+    pub const DOCTOR_DAYS: Step = step!("settle/03_doctor_days.sql");
+    pub const VOLUME_PRICE_ALL: Step = step!("settle/04_volume_price.sql");
+    pub const OUTPATIENT_LINES: Step = step!("settle/05_outpatient_lines.sql");
+    pub const OUTPATIENT_POINT_VALUES: Step = step!("settle/06_outpatient_point_values.sql");
+    pub const CHEMO: Step = step!("settle/07_chemo.sql");
+    pub const INPATIENT: Step = step!("settle/08_inpatient.sql");
+    pub const FLOWS: Step = step!("settle/09_flows.sql");
+    pub const SETTLEMENT_LINES: Step = step!("settle/10_settlement_lines.sql");
+    pub const POINT_VALUES: Step = step!("settle/11_point_values.sql");
+    pub const STATEMENTS: Step = step!("settle/12_statements.sql");
+    pub const FUND_SPLIT: Step = step!("settle/13_fund_split.sql");
+    pub const VOLUME_PRICE: Step = step!("settle/14_volume_price.sql");
+    pub const EXCLUDED_CLAIMS: Step = step!("settle/15_excluded_claims.sql");
+}

@@ -1,0 +1,70 @@
+//! The lake's error type: every variant names the object (file) and, where it applies, the column,
+//! so that an administrator can find and fix the input.
+
+use thiserror::Error;
+
+/// Errors of lake access. `Schema` and `Unreadable` are input problems (not retryable);
+/// `Store` may be transient (throttling, time-outs) and is retryable by the caller's policy.
+#[derive(Debug, Error)]
+pub enum LakeError {
+    /// The lake root could not be understood (bad URL, missing bucket).
+    #[error("lake root {root:?}: {message}")]
+    Root { root: String, message: String },
+
+    /// An object-store call failed (network, permissions, missing object).
+    #[error("storage error on {path}: {source}")]
+    Store {
+        path: String,
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// A file's schema breaks the data contract: a missing column or a column of the wrong type.
+    #[error("{file}: column {column:?}: {message}")]
+    Schema {
+        file: String,
+        column: String,
+        message: String,
+    },
+
+    /// A file could not be read as Parquet.
+    #[error("{file}: unreadable Parquet: {message}")]
+    Unreadable { file: String, message: String },
+
+    /// A required input object does not exist.
+    #[error("missing input {path}: {message}")]
+    Missing { path: String, message: String },
+
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+
+    #[error("datafusion: {0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl LakeError {
+    /// Wraps an object-store error with the path it concerns.
+    pub fn store(path: impl std::fmt::Display, source: object_store::Error) -> Self {
+        LakeError::Store {
+            path: path.to_string(),
+            source,
+        }
+    }
+
+    /// True when the failure may go away on retry (transient storage trouble).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, LakeError::Store { source, .. }
+            if !matches!(source, object_store::Error::NotFound { .. }
+                | object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. }
+                | object_store::Error::InvalidPath { .. }))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, LakeError>;

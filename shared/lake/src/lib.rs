@@ -1,0 +1,17 @@
+//! The lake: one storage path (`object_store`) for a local folder or an S3 prefix, the layout of
+//! the data contract and the outputs as typed paths, table registration in DataFusion, and
+//! deterministic Parquet/JSON writing.
+//!
+//! Every other crate reaches storage only through [`Lake`], so a local demo lake and a production
+//! S3 lake run exactly the same code.
+
+pub mod contract;
+pub mod error;
+pub mod layout;
+pub mod ordered_scan;
+pub mod register;
+pub mod store;
+pub mod write;
+
+pub use error::{LakeError, Result};
+pub use store::{InputObject, Lake};

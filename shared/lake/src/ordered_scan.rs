@@ -1,0 +1,189 @@
+//! A scan of input files that keeps the contract's reading order.
+//!
+//! The data contract decides duplicates and reversals "in order of the file's path relative to
+//! the lake root, then row order". DataFusion's Parquet scan neither exposes the file name nor a
+//! row number, so ingest reads each file through this scan: one streaming partition per file,
+//! projected to the contract columns (extra columns ignored, compatible types widened), plus
+//! `source_file` (the key), `part_month` (the partition's month) and `row_no` (0-based row in the
+//! file). The schema of every file is checked first, so a missing column or a wrong type stops the
+//! run with a message naming the file and the column before anything is computed.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
+use futures::{StreamExt, TryStreamExt};
+
+use object_store::ObjectStore;
+use object_store::path::Path;
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::ProjectionMask;
+// `ParquetObjectReader` is deprecated in parquet 59 in favour of a hand-written
+// `AsyncFileReader`; it is still the reader DataFusion 55 itself builds on, so we keep it until
+// the two move together.
+#[allow(deprecated)]
+use parquet::arrow::async_reader::ParquetObjectReader;
+
+use crate::contract::compatible;
+use crate::error::{LakeError, Result};
+use crate::store::Lake;
+
+/// One input file of an ordered scan.
+#[derive(Debug, Clone)]
+pub struct ScanFile {
+    /// Key relative to the lake root.
+    pub key: String,
+    /// The month of its partition (1..12).
+    pub part_month: i32,
+}
+
+/// The output schema: the contract columns, then `source_file`, `part_month`, `row_no`.
+pub fn ordered_schema(contract: &SchemaRef) -> SchemaRef {
+    let mut fields: Vec<Field> = contract
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("source_file", DataType::Utf8, false));
+    fields.push(Field::new("part_month", DataType::Int32, false));
+    fields.push(Field::new("row_no", DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+#[derive(Debug)]
+struct FileStream {
+    store: Arc<dyn ObjectStore>,
+    file: ScanFile,
+    contract: SchemaRef,
+    schema: SchemaRef,
+    /// Root-column indices in the file of each contract column, in contract order.
+    indices: Vec<usize>,
+}
+
+impl PartitionStream for FileStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    #[allow(deprecated)]
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let store = self.store.clone();
+        let file = self.file.clone();
+        let contract = self.contract.clone();
+        let schema = self.schema.clone();
+        let indices = self.indices.clone();
+        let out_schema = schema.clone();
+        let stream = futures::stream::once(async move {
+            let reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
+            let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
+            // Position of each contract column inside the projected batch: the projection keeps
+            // file order, so map through the sorted indices.
+            let mut sorted = indices.clone();
+            sorted.sort_unstable();
+            let positions: Vec<usize> = indices
+                .iter()
+                .map(|i| sorted.binary_search(i).expect("projected"))
+                .collect();
+            let stream = builder
+                .with_projection(mask)
+                .with_batch_size(8192)
+                .build()?;
+            let mut offset = 0i64;
+            let mapped = stream.map(move |batch| {
+                let batch = batch.map_err(|e| {
+                    datafusion::error::DataFusionError::External(Box::new(LakeError::Unreadable {
+                        file: file.key.clone(),
+                        message: e.to_string(),
+                    }))
+                })?;
+                let n = batch.num_rows();
+                let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+                for (field, pos) in contract.fields().iter().zip(&positions) {
+                    let col = batch.column(*pos);
+                    if col.data_type() == field.data_type() {
+                        cols.push(col.clone());
+                    } else {
+                        cols.push(cast(col, field.data_type())?);
+                    }
+                }
+                cols.push(Arc::new(StringArray::from(vec![file.key.as_str(); n])));
+                cols.push(Arc::new(Int32Array::from(vec![file.part_month; n])));
+                cols.push(Arc::new(Int64Array::from_iter_values(
+                    offset..offset + n as i64,
+                )));
+                offset += n as i64;
+                Ok(RecordBatch::try_new(schema.clone(), cols)?)
+            });
+            Ok::<_, datafusion::error::DataFusionError>(mapped)
+        })
+        .try_flatten();
+        Box::pin(RecordBatchStreamAdapter::new(out_schema, stream))
+    }
+}
+
+impl Lake {
+    /// Checks every file against the contract and builds an ordered streaming table over them.
+    pub async fn ordered_scan(
+        &self,
+        files: &[ScanFile],
+        contract: &SchemaRef,
+    ) -> Result<StreamingTable> {
+        let schema = ordered_schema(contract);
+        let mut parts: Vec<Arc<dyn PartitionStream>> = Vec::with_capacity(files.len());
+        for file in files {
+            let indices = self.check_file_schema(&file.key, contract).await?;
+            parts.push(Arc::new(FileStream {
+                store: self.store().clone(),
+                file: file.clone(),
+                contract: contract.clone(),
+                schema: schema.clone(),
+                indices,
+            }));
+        }
+        Ok(StreamingTable::try_new(schema, parts)?)
+    }
+
+    /// Reads a file's footer and returns, for each contract column, its root index in the file.
+    /// Fails naming the file and column when a column is missing or has an incompatible type.
+    #[allow(deprecated)]
+    pub async fn check_file_schema(&self, key: &str, contract: &SchemaRef) -> Result<Vec<usize>> {
+        let reader = ParquetObjectReader::new(self.store().clone(), Path::from(key));
+        let builder = ParquetRecordBatchStreamBuilder::new(reader)
+            .await
+            .map_err(|e| LakeError::Unreadable {
+                file: key.to_string(),
+                message: e.to_string(),
+            })?;
+        let file_schema = builder.schema();
+        let mut indices = Vec::with_capacity(contract.fields().len());
+        for field in contract.fields() {
+            let Ok(i) = file_schema.index_of(field.name()) else {
+                return Err(LakeError::Schema {
+                    file: key.to_string(),
+                    column: field.name().clone(),
+                    message: "missing column required by the data contract".into(),
+                });
+            };
+            let found = file_schema.field(i).data_type();
+            if !compatible(found, field.data_type()) {
+                return Err(LakeError::Schema {
+                    file: key.to_string(),
+                    column: field.name().clone(),
+                    message: format!(
+                        "type {found} where the data contract requires {}",
+                        field.data_type()
+                    ),
+                });
+            }
+            indices.push(i);
+        }
+        Ok(indices)
+    }
+}

@@ -1,0 +1,33 @@
+//! Test support shared by the integration tests: hand-made lakes (rows built field by field so
+//! each test reads like the rule it checks) and the paths of the conformance material.
+
+pub mod fixtures;
+
+use std::path::PathBuf;
+
+/// `../shared/conformance` beside the checkout (override with `CLAIMLAKE_CONFORMANCE`).
+pub fn conformance_dir() -> PathBuf {
+    if let Ok(p) = std::env::var("CLAIMLAKE_CONFORMANCE") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance")
+}
+
+/// Copies a directory tree (the conformance lake is read-only; the engine writes into a lake).
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+            let mut perms = std::fs::metadata(&target)?.permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&target, perms)?;
+        }
+    }
+    Ok(())
+}
