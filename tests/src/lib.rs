@@ -2,6 +2,7 @@
 //! each test reads like the rule it checks) and the paths of the conformance material.
 
 pub mod fixtures;
+pub mod golden;
 
 use std::path::PathBuf;
 
