@@ -12,6 +12,8 @@ use claimlake_lake::Lake;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::summary;
+
 /// A command's error: printed as one line, exit status 1.
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -252,17 +254,23 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     })
     .await?;
     let lake = Lake::open(&a.lake)?;
-    let pb = bar(12, "validate");
-    let mut results = Vec::new();
+    let pb = bar(12, "settle");
+    let mut settled = Vec::new();
     for month in 1..=12 {
         let m = Month { year: 2025, month };
-        results.push(validate_and_record(&lake, m).await?);
+        settled.push(settle_and_record(&lake, m).await?);
         pb.inc(1);
     }
     pb.finish_and_clear();
-    for v in &results {
-        print_validation(v);
+    for o in &settled {
+        print_validation(&o.validation);
     }
-    println!("demo lake at {}", lake.root());
+    for o in &settled {
+        print_settlement(o);
+    }
+    if let Some(dec) = settled.last() {
+        summary::print_year(&settled, dec);
+    }
+    println!("demo lake at {} (results/, reports/, runs/)", lake.root());
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! library functions the Lambda functions call; this file only parses flags and prints.
 
 mod commands;
+mod explain;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,9 @@ enum Command {
     /// point values, settlement lines, volume-price, statements, fund split, excluded claims,
     /// the report and the run manifest.
     Settle(commands::SettleArgs),
+    /// Explain one institution's statement of a settled month: every figure traced to its
+    /// points, point values, reductions and the rule that produced it, with arithmetic checks.
+    Explain(explain::ExplainArgs),
     /// The demo: generate a `small` lake into ./lake, validate and settle the whole year.
     Demo(commands::DemoArgs),
 }
@@ -42,6 +47,7 @@ async fn main() -> ExitCode {
         Command::Generate(a) => commands::generate(a).await,
         Command::Validate(a) => commands::validate(a).await,
         Command::Settle(a) => commands::settle(a).await,
+        Command::Explain(a) => explain::explain(a).await,
         Command::Demo(a) => commands::demo(a).await,
     };
     match result {

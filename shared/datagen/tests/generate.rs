@@ -368,3 +368,25 @@ async fn policy_and_truth() {
         "one institution warned in Q1"
     );
 }
+
+#[test]
+fn generate_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    let cfg = tiny(1, 1..=1);
+    let progress = |_: &claimlake_datagen::Progress| {};
+    let fut = generate(&lake, &cfg, &progress);
+    assert_send(&fut);
+    drop(fut);
+}
+
+#[test]
+fn scale_parses() {
+    assert_eq!("city".parse::<Scale>().unwrap(), Scale::City);
+    assert_eq!("Small".parse::<Scale>().unwrap(), Scale::Small);
+    assert!("huge".parse::<Scale>().is_err());
+    let cfg = GenConfig::new(2025, Scale::Tiny, 1);
+    assert_eq!(cfg.months, 1..=12);
+    assert_eq!(cfg.bad_rows_per_100k, 30);
+}

@@ -3,6 +3,7 @@
 //! the lake's tables, runs the steps in order, validates, and writes results and manifests.
 
 pub mod error;
+pub mod explain;
 pub mod ingest;
 pub mod manifest;
 pub mod session;

@@ -15,10 +15,17 @@ pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(cores.max(1))
         .with_batch_size(8192)
         .with_information_schema(false);
+    // Strings stay `Utf8` end to end: result tables keep the contract's types whichever way a
+    // step's input arrived (DataFusion would otherwise read Parquet strings as `Utf8View`).
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     let runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0))
         .build_arc()

@@ -107,3 +107,17 @@ pub mod settle {
     pub const VOLUME_PRICE: Step = step!("settle/14_volume_price.sql");
     pub const EXCLUDED_CLAIMS: Step = step!("settle/15_excluded_claims.sql");
 }
+
+/// Explanation of one institution's statement (monthly-settlement.md Steps 1-10), one step per
+/// section, reading the published results.
+pub mod explain {
+    use super::Step;
+    pub const INSTITUTION: Step = step!("explain/00_institution.sql");
+    pub const STATEMENT: Step = step!("explain/01_statement.sql");
+    pub const LINES: Step = step!("explain/02_lines.sql");
+    pub const POINT_VALUES: Step = step!("explain/03_point_values.sql");
+    pub const VOLUME_PRICE: Step = step!("explain/04_volume_price.sql");
+    pub const FUND_SPLIT: Step = step!("explain/05_fund_split.sql");
+    pub const EXCLUDED_CLAIMS: Step = step!("explain/06_excluded_claims.sql");
+    pub const CARDS: Step = step!("explain/07_cards.sql");
+}

@@ -39,17 +39,47 @@ pub fn writer_properties() -> WriterProperties {
 pub fn encode_parquet(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(Bytes, u64)> {
     let mut buf = Vec::new();
     let mut rows = 0u64;
+    let schema = plain_strings(schema);
     {
         let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(writer_properties()))?;
         for b in batches {
             rows += b.num_rows() as u64;
             if b.num_rows() > 0 {
-                w.write(b)?;
+                let cols = b
+                    .columns()
+                    .iter()
+                    .zip(schema.fields())
+                    .map(|(c, f)| {
+                        if c.data_type() == f.data_type() {
+                            Ok(c.clone())
+                        } else {
+                            arrow::compute::cast(c, f.data_type())
+                        }
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                w.write(&RecordBatch::try_new(schema.clone(), cols)?)?;
             }
         }
         w.close()?;
     }
     Ok((Bytes::from(buf), rows))
+}
+
+/// The schema with every string column as plain `Utf8` (outputs.md: codes are Utf8), so the
+/// files have one physical type whatever string encoding a computation produced.
+fn plain_strings(schema: &SchemaRef) -> SchemaRef {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View | DataType::LargeUtf8 => {
+                f.as_ref().clone().with_data_type(DataType::Utf8)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Hex SHA-256 of bytes.

@@ -28,7 +28,7 @@ use crate::manifest::PolicyRef;
 use crate::session::new_session;
 use crate::sql::{self, settle as steps};
 
-pub use inputs::LoadedPolicy;
+pub use inputs::{LoadedPolicy, load_policy};
 
 /// The result tables of a month, in the order they are written.
 pub const TABLES: [&str; 6] = [

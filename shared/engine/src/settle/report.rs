@@ -68,11 +68,14 @@ fn dec(b: &RecordBatch, name: &str, i: usize) -> Option<Decimal> {
     Some(Decimal::from_i128_with_scale(a.value(i), a.scale() as u32))
 }
 
+/// A string cell, whatever string encoding the column has (Utf8, Utf8View, dictionary).
 fn text(b: &RecordBatch, name: &str, i: usize) -> String {
     b.column_by_name(name)
+        .and_then(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).ok())
         .and_then(|c| {
             c.as_any()
                 .downcast_ref::<StringArray>()
+                .filter(|a| !a.is_null(i))
                 .map(|a| a.value(i).to_string())
         })
         .unwrap_or_default()
