@@ -29,7 +29,10 @@ pub mod ingest {
     use super::Step;
     pub const ROW_CHECKS: Step = step!("ingest/01_row_checks.sql");
     pub const DUPLICATES: Step = step!("ingest/02_duplicates.sql");
+    pub const MIRROR_ROWS: Step = step!("ingest/03a_mirror_rows.sql");
     pub const REVERSALS: Step = step!("ingest/03_reversals.sql");
+    pub const CLAIM_ROWS: Step = step!("ingest/03b_claim_rows.sql");
+    pub const CLAIM_STATUS_BY_ID: Step = step!("ingest/04a_claim_status_by_id.sql");
     pub const ITEMS: Step = step!("ingest/04_items.sql");
     pub const PRIOR_TARGET_KEYS: Step = step!("ingest/05_prior_target_keys.sql");
     pub const PRIOR_TARGETS: Step = step!("ingest/06_prior_targets.sql");

@@ -43,7 +43,15 @@ pub struct ScanFile {
     pub part_month: i32,
 }
 
-/// The output schema: the contract columns, then `source_file`, `part_month`, `row_no`.
+/// Position of a file in the scan's list; the list is sorted by key, so ordering rows by
+/// (`file_no`, `row_no`) is the contract's reading order without carrying the key in every
+/// row of the narrow status tables.
+fn file_no(files: &[ScanFile], key: &str) -> i32 {
+    files.iter().position(|f| f.key == key).unwrap_or(0) as i32
+}
+
+/// The output schema: the contract columns, then `source_file`, `file_no`, `part_month`,
+/// `row_no`.
 pub fn ordered_schema(contract: &SchemaRef) -> SchemaRef {
     let mut fields: Vec<Field> = contract
         .fields()
@@ -51,6 +59,7 @@ pub fn ordered_schema(contract: &SchemaRef) -> SchemaRef {
         .map(|f| f.as_ref().clone())
         .collect();
     fields.push(Field::new("source_file", DataType::Utf8, false));
+    fields.push(Field::new("file_no", DataType::Int32, false));
     fields.push(Field::new("part_month", DataType::Int32, false));
     fields.push(Field::new("row_no", DataType::Int64, false));
     Arc::new(Schema::new(fields))
@@ -60,6 +69,7 @@ pub fn ordered_schema(contract: &SchemaRef) -> SchemaRef {
 struct FileStream {
     store: Arc<dyn ObjectStore>,
     file: ScanFile,
+    file_no: i32,
     contract: SchemaRef,
     schema: SchemaRef,
     /// Root-column indices in the file of each contract column, in contract order.
@@ -75,6 +85,7 @@ impl PartitionStream for FileStream {
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let store = self.store.clone();
         let file = self.file.clone();
+        let file_no = self.file_no;
         let contract = self.contract.clone();
         let schema = self.schema.clone();
         let indices = self.indices.clone();
@@ -114,6 +125,7 @@ impl PartitionStream for FileStream {
                     }
                 }
                 cols.push(Arc::new(StringArray::from(vec![file.key.as_str(); n])));
+                cols.push(Arc::new(Int32Array::from(vec![file_no; n])));
                 cols.push(Arc::new(Int32Array::from(vec![file.part_month; n])));
                 cols.push(Arc::new(Int64Array::from_iter_values(
                     offset..offset + n as i64,
@@ -142,6 +154,7 @@ impl Lake {
             parts.push(Arc::new(FileStream {
                 store: self.store().clone(),
                 file: file.clone(),
+                file_no: file_no(files, &file.key),
                 contract: contract.clone(),
                 schema: schema.clone(),
                 indices,

@@ -1,9 +1,10 @@
 -- Step 1 of ingest validation (data-contract.md, "Validation"): the row-level rules.
 --
--- Grain: one row per input claim row of the month, keyed (source_file, row_no).
+-- Grain: one row per input claim row of the month, keyed (file_no, row_no). Narrow: only the
+-- keys and the reasons, so a city month (millions of rows) stays small in memory; the full rows
+-- are re-read from the files where they are needed.
 -- Inputs:  claims_in (ordered scan of claims/year=${year}/month=${mm}), institutions.
 -- Output columns added:
---   prescriber_id  prescriber_institution_id where it means something (pharmacy claims), else NULL
 --   is_reversal    reverses_claim_id IS NOT NULL
 --   early_reason   the FIRST failing rule among missing_field .. wrong_partition (rules 1-10),
 --                  NULL when all pass; duplicate_claim, orphan_reversal and reversal_mismatch
@@ -11,8 +12,7 @@
 --   late_reason    inpatient_dates / pharmacy_fund_without_prescriber, which the contract checks
 --                  after the reversal rules; applied in 03 only to rows that pass 1-13
 SELECT
-  c.*,
-  CASE WHEN c.visit_type = 'pharmacy' THEN c.prescriber_institution_id END AS prescriber_id,
+  c.file_no, c.row_no, c.part_month, c.claim_id, c.reverses_claim_id,
   c.reverses_claim_id IS NOT NULL AS is_reversal,
   CASE
     -- missing_field: not-null columns, then the columns required by visit_type / pay_method

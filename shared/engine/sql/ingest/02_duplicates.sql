@@ -1,6 +1,6 @@
 -- Step 2 of ingest validation: duplicate_claim.
 --
--- Grain: one row per input claim row of the month (as 01), keyed (source_file, row_no).
+-- Grain: one row per input claim row of the month (as 01), keyed (file_no, row_no).
 -- Rule: a row that passes rules 1-10 is a duplicate when its claim_id is already held by a row
 -- that passed them earlier in reading order: in an earlier month of the year (ledger_prior holds
 -- exactly those holders) or earlier in this month (path order, then row order).
@@ -13,7 +13,7 @@ SELECT
     WHEN lp.claim_id IS NOT NULL THEN 'duplicate_claim'
     WHEN ROW_NUMBER() OVER (
            PARTITION BY k.claim_id, k.early_reason IS NULL
-           ORDER BY k.source_file, k.row_no) > 1 THEN 'duplicate_claim'
+           ORDER BY k.file_no, k.row_no) > 1 THEN 'duplicate_claim'
   END AS reason_2
 FROM checked k
 LEFT JOIN (SELECT DISTINCT claim_id FROM ledger_prior) lp

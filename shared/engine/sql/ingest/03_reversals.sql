@@ -1,9 +1,11 @@
 -- Step 3 of ingest validation: orphan_reversal, reversal_mismatch, then the late row rules,
 -- and netting.
 --
--- Grain: one row per input claim row of the month, keyed (source_file, row_no).
--- Inputs: deduped (02), prior_targets (earlier-month valid claims named by this month's
---         reversals, full rows), ledger_prior (earlier months' holders and valid reversals).
+-- Grain: one row per input claim row of the month, keyed (file_no, row_no) (narrow).
+-- Inputs: deduped (02, narrow), mirror_rows (03a: full rows of the reversals and the claims of
+--         this month they name), prior_targets (earlier-month valid claims named by this
+--         month's reversals, full rows), ledger_prior (earlier months' holders and valid
+--         reversals).
 -- Rules (data-contract.md):
 --   orphan_reversal   the named claim is no valid non-reversal claim of this year in this or an
 --                     earlier month, or an earlier reversal (reading order) already cancelled it
@@ -14,8 +16,9 @@
 --         cancels, both dropped from the computations), target_month (a valid reversal's
 --         cancelled claim's month).
 WITH month_claims AS (
-  SELECT * FROM deduped
-  WHERE reason_2 IS NULL AND NOT is_reversal AND late_reason IS NULL
+  SELECT m.* FROM mirror_rows m
+  JOIN deduped d ON d.file_no = m.file_no AND d.row_no = m.row_no
+  WHERE d.reason_2 IS NULL AND NOT d.is_reversal AND d.late_reason IS NULL
 ),
 targets AS (
   SELECT claim_id, institution_id, prescriber_id, patient_id, patient_gender, insurance_type,
@@ -39,7 +42,7 @@ cancelled_prior AS (
 ),
 rev AS (
   SELECT
-    r.source_file, r.row_no, r.reverses_claim_id, r.late_reason, t.target_month,
+    d.file_no, d.row_no, d.reverses_claim_id, d.late_reason, t.target_month,
     t.claim_id IS NOT NULL AND cp.claim_id IS NULL AS target_ok,
     COALESCE(
           r.total_amount = -t.total_amount
@@ -74,27 +77,28 @@ rev AS (
       AND (r.admit_date IS NOT DISTINCT FROM t.admit_date)
       AND (r.discharge_date IS NOT DISTINCT FROM t.discharge_date),
       FALSE) AS mirror_ok
-  FROM deduped r
-  LEFT JOIN targets t ON t.claim_id = r.reverses_claim_id
-  LEFT JOIN cancelled_prior cp ON cp.claim_id = r.reverses_claim_id
-  WHERE r.reason_2 IS NULL AND r.is_reversal
+  FROM deduped d
+  JOIN mirror_rows r ON r.file_no = d.file_no AND r.row_no = d.row_no
+  LEFT JOIN targets t ON t.claim_id = d.reverses_claim_id
+  LEFT JOIN cancelled_prior cp ON cp.claim_id = d.reverses_claim_id
+  WHERE d.reason_2 IS NULL AND d.is_reversal
 ),
 canceller AS (
   -- the first reversal in reading order that cancels its claim
-  SELECT reverses_claim_id, source_file, row_no FROM (
-    SELECT reverses_claim_id, source_file, row_no,
-           ROW_NUMBER() OVER (PARTITION BY reverses_claim_id ORDER BY source_file, row_no) AS rn
+  SELECT reverses_claim_id, file_no, row_no FROM (
+    SELECT reverses_claim_id, file_no, row_no,
+           ROW_NUMBER() OVER (PARTITION BY reverses_claim_id ORDER BY file_no, row_no) AS rn
     FROM rev WHERE target_ok AND mirror_ok AND late_reason IS NULL
   ) WHERE rn = 1
 ),
 rev_status AS (
   SELECT
-    v.source_file, v.row_no, v.target_month,
+    v.file_no, v.row_no, v.target_month,
     CASE
       WHEN NOT v.target_ok THEN 'orphan_reversal'
-      WHEN c.source_file IS NOT NULL
-        AND (v.source_file > c.source_file
-             OR (v.source_file = c.source_file AND v.row_no > c.row_no)) THEN 'orphan_reversal'
+      WHEN c.file_no IS NOT NULL
+        AND (v.file_no > c.file_no
+             OR (v.file_no = c.file_no AND v.row_no > c.row_no)) THEN 'orphan_reversal'
       WHEN NOT v.mirror_ok THEN 'reversal_mismatch'
       ELSE v.late_reason
     END AS rev_reason
@@ -105,7 +109,7 @@ netted_claims AS (
   -- claims of this month cancelled by a valid reversal of this month
   SELECT DISTINCT d.reverses_claim_id AS claim_id
   FROM deduped d
-  JOIN rev_status s ON s.source_file = d.source_file AND s.row_no = d.row_no
+  JOIN rev_status s ON s.file_no = d.file_no AND s.row_no = d.row_no
   WHERE s.rev_reason IS NULL AND s.target_month = ${month}
 )
 SELECT
@@ -122,5 +126,5 @@ SELECT
     ELSE d.late_reason IS NULL AND n.claim_id IS NOT NULL
   END AS netted
 FROM deduped d
-LEFT JOIN rev_status s ON s.source_file = d.source_file AND s.row_no = d.row_no
+LEFT JOIN rev_status s ON s.file_no = d.file_no AND s.row_no = d.row_no
 LEFT JOIN netted_claims n ON n.claim_id = d.claim_id AND NOT d.is_reversal

@@ -4,5 +4,5 @@
 -- Grain: one row per (source_file, row_no) of prior_target_keys.
 SELECT r.*,
        CASE WHEN r.visit_type = 'pharmacy' THEN r.prescriber_institution_id END AS prescriber_id
-FROM prior_raw r
-JOIN prior_target_keys k ON k.source_file = r.source_file AND k.row_no = r.row_no
+FROM prior_target_keys k
+JOIN prior_raw r ON r.source_file = k.source_file AND r.row_no = k.row_no

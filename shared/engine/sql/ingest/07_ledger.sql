@@ -4,14 +4,15 @@
 -- duplicates), keyed claim_id.
 -- status: 'claim' (valid non-reversal), 'reversal' (valid reversal), 'rejected' (holds its id
 --         but was quarantined by a later rule).
-SELECT claim_id, part_month, source_file, row_no,
+SELECT s.claim_id, s.part_month, f.source_file, s.row_no,
        CASE
-         WHEN final_reason IS NOT NULL THEN 'rejected'
-         WHEN is_reversal THEN 'reversal'
+         WHEN s.final_reason IS NOT NULL THEN 'rejected'
+         WHEN s.is_reversal THEN 'reversal'
          ELSE 'claim'
        END AS status,
-       reverses_claim_id,
-       netted
-FROM claim_rows
-WHERE reason_2 IS NULL
-ORDER BY source_file, row_no
+       s.reverses_claim_id,
+       s.netted
+FROM claim_status s
+JOIN scan_files f ON f.file_no = s.file_no
+WHERE s.reason_2 IS NULL
+ORDER BY s.file_no, s.row_no

@@ -169,7 +169,27 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     inputs.extend(tables::register_institutions(lake, ctx).await?);
     inputs.extend(tables::register_ledger_prior(lake, ctx, m).await?);
 
-    // 01 row checks, 02 duplicates.
+    // The files of the scan, by position (rows are keyed (file_no, row_no) in reading order).
+    crate::tables::register(
+        ctx,
+        "scan_files",
+        vec![crate::tables::Col::Text(
+            "source_file",
+            claim_files.iter().map(|f| Some(f.key.clone())).collect(),
+        )],
+    )?;
+    let files_view = ctx
+        .sql("SELECT CAST(ROW_NUMBER() OVER (ORDER BY source_file) - 1 AS INT) AS file_no, source_file FROM scan_files")
+        .await?;
+    let files_schema = Arc::new(files_view.schema().as_arrow().clone());
+    let files_batches = files_view.collect().await?;
+    let files_schema = files_batches
+        .first()
+        .map(|b| b.schema())
+        .unwrap_or(files_schema);
+    register_batches(ctx, "scan_files", files_schema, files_batches)?;
+
+    // 01 row checks, 02 duplicates: narrow tables (keys and reasons only).
     materialize(ctx, "checked", steps::ROW_CHECKS, &params).await?;
     materialize(ctx, "deduped", steps::DUPLICATES, &params).await?;
     ctx.deregister_table("checked")?;
@@ -182,8 +202,8 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .unwrap_or_else(tables::prior_key_schema);
     let mut prior_files = BTreeSet::new();
     for b in &keys {
-        let files = b
-            .column(0)
+        let files = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let files = files
             .as_any()
             .downcast_ref::<StringArray>()
             .expect("source_file is Utf8");
@@ -205,10 +225,37 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .await?;
     materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
 
-    // 03 reversals and netting, 04 items.
-    materialize(ctx, "claim_rows", steps::REVERSALS, &params).await?;
+    // 03a full rows for the mirror check, 03 reversals and netting (narrow claim_status),
+    // 03b every row with its status (a view re-reading the files).
+    materialize(ctx, "mirror_rows", steps::MIRROR_ROWS, &params).await?;
+    materialize(ctx, "claim_status", steps::REVERSALS, &params).await?;
     ctx.deregister_table("deduped")?;
-    materialize(ctx, "item_rows", steps::ITEMS, &params).await?;
+    ctx.deregister_table("mirror_rows")?;
+    let exceptions = ctx
+        .sql(
+            "SELECT file_no, row_no, final_reason, netted, target_month FROM claim_status \
+              WHERE final_reason IS NOT NULL OR netted OR is_reversal",
+        )
+        .await?;
+    let ex_schema = Arc::new(exceptions.schema().as_arrow().clone());
+    let ex_batches = exceptions.collect().await?;
+    let ex_schema = ex_batches.first().map(|b| b.schema()).unwrap_or(ex_schema);
+    register_batches(ctx, "exceptions", ex_schema, ex_batches)?;
+    let claim_rows = sql::frame(ctx, steps::CLAIM_ROWS, &params).await?;
+    ctx.deregister_table("claim_rows")?;
+    ctx.register_table("claim_rows", claim_rows.into_view())?;
+
+    // 04a/04 items: a view over the item files joined with each claim id's status.
+    materialize(
+        ctx,
+        "claim_status_by_id",
+        steps::CLAIM_STATUS_BY_ID,
+        &params,
+    )
+    .await?;
+    let item_rows = sql::frame(ctx, steps::ITEMS, &params).await?;
+    ctx.deregister_table("item_rows")?;
+    ctx.register_table("item_rows", item_rows.into_view())?;
 
     // Outputs: quarantine, ledger.
     let mut outputs = Vec::new();
@@ -253,7 +300,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     ctx.deregister_table("claims_basis")?;
     ctx.register_table("claims_basis", basis.into_view())?;
 
-    let claims = counts(ctx, "claim_rows").await?;
+    let claims = counts(ctx, "claim_status").await?;
     let items = counts(ctx, "item_rows").await?;
     for (name, c) in [("claims", &claims), ("claim_items", &items)] {
         if !c.reconciles() {
@@ -288,7 +335,7 @@ async fn write_quarantine(
         .collect();
     let query = format!(
         "SELECT {}, final_reason AS reason, source_file FROM {rows} \
-         WHERE final_reason IS NOT NULL ORDER BY source_file, row_no",
+         WHERE final_reason IS NOT NULL ORDER BY file_no, row_no",
         cols.join(", ")
     );
     let df = ctx.sql(&query).await?;

@@ -108,7 +108,11 @@ async fn aggregate_month(
     inputs::register_policy_tables(ctx, &policy.policy, k)?;
     inputs::register_cards(lake, ctx).await?;
     let p = params(k, policy);
-    step_table(ctx, "claim_treatment", steps::CLAIM_TREATMENT, &p).await?;
+    // A view, not a table: it streams the month's claims each time a step reads it (aggregates,
+    // doctor-days, excluded claims), so a city month is never held in memory whole.
+    let treatment = sql::frame(ctx, steps::CLAIM_TREATMENT, &p).await?;
+    ctx.deregister_table("claim_treatment")?;
+    ctx.register_table("claim_treatment", treatment.into_view())?;
     let agg = step_table(ctx, "month_aggregates", steps::MONTH_AGGREGATES, &p).await?;
     let dd = step_table(ctx, "month_doctor_days", steps::DOCTOR_DAYS, &p).await?;
     let mut outputs = Vec::new();
