@@ -11,6 +11,12 @@
 --                  come next (02, 03) and need other rows
 --   late_reason    inpatient_dates / pharmacy_fund_without_prescriber, which the contract checks
 --                  after the reversal rules; applied in 03 only to rows that pass 1-13
+-- The registry (small) is the build side of each join, the month's rows stream past it.
+WITH with_institution AS (
+  SELECT c.*, i.institution_id AS registered_id, i.kind AS registered_kind
+  FROM institutions i
+  RIGHT JOIN claims_in c ON i.institution_id = c.institution_id
+)
 SELECT
   c.file_no, c.row_no, c.part_month, c.claim_id, c.reverses_claim_id,
   c.reverses_claim_id IS NOT NULL AS is_reversal,
@@ -60,13 +66,13 @@ SELECT
       OR abs(c.key_drug_amount) > abs(c.western_drug_amount + c.patent_drug_amount + c.herbal_amount)
       THEN 'vbp_exceeds_drugs'
     -- unknown_institution: the settling institution, or a pharmacy claim's named prescriber
-    WHEN i.institution_id IS NULL
+    WHEN c.registered_id IS NULL
       OR (c.visit_type = 'pharmacy' AND c.prescriber_institution_id IS NOT NULL AND p.institution_id IS NULL)
       THEN 'unknown_institution'
     WHEN c.visit_type = 'pharmacy' AND p.kind = 'pharmacy'
       THEN 'invalid_prescriber'
-    WHEN (c.visit_type = 'pharmacy' AND i.kind <> 'pharmacy')
-      OR (c.visit_type <> 'pharmacy' AND i.kind = 'pharmacy')
+    WHEN (c.visit_type = 'pharmacy' AND c.registered_kind <> 'pharmacy')
+      OR (c.visit_type <> 'pharmacy' AND c.registered_kind = 'pharmacy')
       THEN 'visit_type_mismatch'
     WHEN c.settle_time < TIMESTAMP '${month_start}' OR c.settle_time >= TIMESTAMP '${next_month_start}'
       THEN 'wrong_partition'
@@ -76,7 +82,6 @@ SELECT
     WHEN c.visit_type = 'pharmacy' AND c.prescriber_institution_id IS NULL AND c.pool_fund_paid > 0
       THEN 'pharmacy_fund_without_prescriber'
   END AS late_reason
-FROM claims_in c
-LEFT JOIN institutions i ON i.institution_id = c.institution_id
-LEFT JOIN institutions p
+FROM institutions p
+RIGHT JOIN with_institution c
   ON c.visit_type = 'pharmacy' AND p.institution_id = c.prescriber_institution_id

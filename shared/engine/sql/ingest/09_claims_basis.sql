@@ -27,5 +27,5 @@ SELECT
   CASE WHEN v.is_reversal THEN -v.other_fund_paid ELSE v.other_fund_paid END AS other_fund_paid,
   CASE WHEN v.is_reversal THEN -v.account_paid ELSE v.account_paid END AS account_paid,
   CASE WHEN v.is_reversal THEN -v.cash_paid ELSE v.cash_paid END AS cash_paid
-FROM claims_valid v
-LEFT JOIN prior_targets t ON v.is_reversal AND t.claim_id = v.reverses_claim_id
+FROM prior_targets t
+RIGHT JOIN claims_valid v ON v.is_reversal AND t.claim_id = v.reverses_claim_id

@@ -7,7 +7,16 @@
 -- cancels, in that claim's cells and kinds.
 -- Invariants: exclusion is NULL (settled) or one of agreement_suspended / outside_agreement /
 -- account_only, checked in that order; a settled claim lands in exactly one payment class.
-WITH base AS (
+-- Every join has the small side (policy, cards, registry) first: it is the hash table, and the
+-- month's claims stream past it (never held in memory whole).
+WITH chemo_set AS (
+  SELECT DISTINCT disease FROM chemo_diseases
+),
+suspended AS (
+  SELECT DISTINCT institution_id, month_index FROM card_months
+  WHERE effect = 'agreement_suspended'
+),
+base AS (
   SELECT
     c.*,
     CAST(c.treat_time AS DATE) AS treat_date,
@@ -16,35 +25,49 @@ WITH base AS (
     COALESCE(c.prescriber_id, c.institution_id) AS budget_institution_id,
     c.visit_type = 'pharmacy' AND c.prescriber_id IS NOT NULL AS flowed,
     c.visit_type = 'special_outpatient' AND cd.disease IS NOT NULL AS chemo
-  FROM claims_basis c
-  LEFT JOIN (SELECT DISTINCT disease FROM chemo_diseases) cd ON cd.disease = c.special_disease
+  FROM chemo_set cd
+  RIGHT JOIN claims_basis c ON cd.disease = c.special_disease
 ),
-suspended AS (
-  SELECT DISTINCT institution_id, month_index FROM card_months
-  WHERE effect = 'agreement_suspended'
+with_cards AS (
+  SELECT b.*, si.institution_id IS NOT NULL AS suspended_here
+  FROM suspended si
+  RIGHT JOIN base b ON si.institution_id = b.institution_id AND si.month_index = b.treat_mi
+),
+with_prescriber_cards AS (
+  SELECT b.*, sp.institution_id IS NOT NULL AS suspended_prescriber
+  FROM suspended sp
+  RIGHT JOIN with_cards b ON sp.institution_id = b.prescriber_id AND sp.month_index = b.treat_mi
+),
+with_agreement AS (
+  SELECT b.*, ii.agreement_start AS i_start, ii.agreement_end AS i_end
+  FROM institutions ii
+  RIGHT JOIN with_prescriber_cards b ON ii.institution_id = b.institution_id
+),
+with_prescriber_agreement AS (
+  SELECT b.*, ip.agreement_start AS p_start, ip.agreement_end AS p_end
+  FROM institutions ip
+  RIGHT JOIN with_agreement b ON ip.institution_id = b.prescriber_id
+),
+with_class AS (
+  SELECT b.*, ib.budget_class AS value_class
+  FROM institutions ib
+  RIGHT JOIN with_prescriber_agreement b ON ib.institution_id = b.budget_institution_id
 ),
 judged AS (
   SELECT
     b.*,
     CASE
-      WHEN si.institution_id IS NOT NULL OR sp.institution_id IS NOT NULL
-        THEN 'agreement_suspended'
-      WHEN b.treat_date < ii.agreement_start OR b.treat_date > ii.agreement_end
-        OR b.treat_date < ip.agreement_start OR b.treat_date > ip.agreement_end
+      WHEN b.suspended_here OR b.suspended_prescriber THEN 'agreement_suspended'
+      WHEN b.treat_date < b.i_start OR b.treat_date > b.i_end
+        OR b.treat_date < b.p_start OR b.treat_date > b.p_end
         THEN 'outside_agreement'
       WHEN b.visit_type = 'pharmacy' AND b.prescriber_id IS NULL
         THEN 'account_only'
     END AS exclusion,
-    ib.budget_class AS value_class,
-    CASE WHEN ib.budget_class = 'tcm' THEN 'tcm' ELSE 'western' END AS wt_class,
+    CASE WHEN b.value_class = 'tcm' THEN 'tcm' ELSE 'western' END AS wt_class,
     b.western_drug_amount + b.patent_drug_amount + b.consumable_amount
       - b.vbp_amount + b.vbp_points AS raw_drug
-  FROM base b
-  LEFT JOIN suspended si ON si.institution_id = b.institution_id AND si.month_index = b.treat_mi
-  LEFT JOIN suspended sp ON sp.institution_id = b.prescriber_id AND sp.month_index = b.treat_mi
-  LEFT JOIN institutions ii ON ii.institution_id = b.institution_id
-  LEFT JOIN institutions ip ON ip.institution_id = b.prescriber_id
-  LEFT JOIN institutions ib ON ib.institution_id = b.budget_institution_id
+  FROM with_class b
 )
 SELECT
   j.claim_id, j.institution_id, j.budget_institution_id, j.prescriber_id, j.insurance_type,
@@ -90,5 +113,5 @@ SELECT
   j.pool_fund_paid * j.sign AS pool_paid,
   j.serious_illness_paid * j.sign AS serious_paid,
   j.other_fund_paid * j.sign AS other_paid
-FROM judged j
-CROSS JOIN settlement_policy s
+FROM settlement_policy s
+CROSS JOIN judged j
