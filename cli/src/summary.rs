@@ -1,30 +1,9 @@
 //! The demo's closing summary: point values by cell, the year's totals, and the institutions
 //! paid most. Figures are read from the result tables the settlement wrote, not recomputed.
 
-use arrow::array::{Array, Decimal128Array, RecordBatch, StringArray};
+use claimlake_engine::cells::{decimal as dec, text};
 use claimlake_engine::settle::SettleOutcome;
 use rust_decimal::Decimal;
-
-fn dec(b: &RecordBatch, col: &str, i: usize) -> Option<Decimal> {
-    let a = b
-        .column_by_name(col)?
-        .as_any()
-        .downcast_ref::<Decimal128Array>()?;
-    (!a.is_null(i)).then(|| Decimal::from_i128_with_scale(a.value(i), a.scale() as u32))
-}
-
-/// A string cell, whatever string encoding the column has (Utf8, Utf8View, dictionary).
-fn text(b: &RecordBatch, col: &str, i: usize) -> String {
-    b.column_by_name(col)
-        .and_then(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).ok())
-        .and_then(|c| {
-            c.as_any()
-                .downcast_ref::<StringArray>()
-                .filter(|a| !a.is_null(i))
-                .map(|a| a.value(i).to_string())
-        })
-        .unwrap_or_default()
-}
 
 /// Prints the year's summary from the months' outcomes (`last` is December).
 pub fn print_year(months: &[SettleOutcome], last: &SettleOutcome) {

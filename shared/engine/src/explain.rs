@@ -776,24 +776,6 @@ fn params(m: Month) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Runs a step and keeps its result as table `name` (later steps read it).
-async fn step_table(
-    ctx: &SessionContext,
-    name: &str,
-    step: sql::Step,
-    p: &[(&str, String)],
-) -> Result<Vec<RecordBatch>> {
-    let df = sql::frame(ctx, step, p).await?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|source| EngineError::Sql {
-        step: step.name.to_string(),
-        source,
-    })?;
-    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    crate::ingest::register_batches(ctx, name, schema, batches.clone())?;
-    Ok(batches)
-}
-
 async fn load_policy(lake: &Lake, year: i32) -> Result<Policy> {
     let key = layout::policy(year);
     let bytes = lake.get_opt(&key).await?.ok_or_else(|| {
@@ -850,7 +832,7 @@ pub async fn explain(lake: &Lake, m: Month, institution_id: &str) -> Result<Expl
     register_inputs(lake, &ctx, institution_id).await?;
     let p = params(m);
 
-    let inst = step_table(&ctx, "explain_institution", steps::INSTITUTION, &p).await?;
+    let inst = sql::materialize(&ctx, "explain_institution", steps::INSTITUTION, &p).await?;
     let statement = sql::collect(&ctx, steps::STATEMENT, &p).await?;
     let Some(srow) = rows(&statement).next() else {
         let known = rows(&inst).next().is_some();
@@ -877,7 +859,7 @@ pub async fn explain(lake: &Lake, m: Month, institution_id: &str) -> Result<Expl
             )
         }));
     };
-    let lines_b = step_table(&ctx, "explain_lines", steps::LINES, &p).await?;
+    let lines_b = sql::materialize(&ctx, "explain_lines", steps::LINES, &p).await?;
     let cells_b = sql::collect(&ctx, steps::POINT_VALUES, &p).await?;
     let vp_b = sql::collect(&ctx, steps::VOLUME_PRICE, &p).await?;
     let fund_b = sql::collect(&ctx, steps::FUND_SPLIT, &p).await?;

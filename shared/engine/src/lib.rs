@@ -2,6 +2,7 @@
 //! spec step, each stating its grain and invariants); Rust here orchestrates them: it registers
 //! the lake's tables, runs the steps in order, validates, and writes results and manifests.
 
+pub mod cells;
 pub mod error;
 pub mod explain;
 pub mod ingest;

@@ -74,6 +74,27 @@ pub async fn frame(
     })
 }
 
+/// Runs a step and keeps its result in memory as table `name` for the steps after it
+/// (replacing any table of that name); returns the batches.
+pub async fn materialize(
+    ctx: &SessionContext,
+    name: &str,
+    step: Step,
+    params: &[(&str, String)],
+) -> Result<Vec<RecordBatch>> {
+    let df = frame(ctx, step, params).await?;
+    let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|source| EngineError::Sql {
+        step: step.name.to_string(),
+        source,
+    })?;
+    // The collected batches carry the physical schema (nullability may be narrower than the
+    // plan's); the table must use theirs.
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+    crate::ingest::register_batches(ctx, name, schema, batches.clone())?;
+    Ok(batches)
+}
+
 /// Runs a step and collects its batches.
 pub async fn collect(
     ctx: &SessionContext,

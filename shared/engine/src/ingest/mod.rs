@@ -123,25 +123,6 @@ pub(crate) fn register_batches(
     Ok(())
 }
 
-/// Collects a step into an in-memory table named `name`.
-async fn materialize(
-    ctx: &SessionContext,
-    name: &str,
-    step: sql::Step,
-    params: &[(&str, String)],
-) -> Result<()> {
-    let df = sql::frame(ctx, step, params).await?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|source| EngineError::Sql {
-        step: step.name.to_string(),
-        source,
-    })?;
-    // The collected batches carry the physical schema (nullability may be narrower than the
-    // plan's); the table must use theirs.
-    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    register_batches(ctx, name, schema, batches)
-}
-
 async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<MonthValidation> {
     lake.register_in(ctx);
     let params = month_params(m);
@@ -190,8 +171,8 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     register_batches(ctx, "scan_files", files_schema, files_batches)?;
 
     // 01 row checks, 02 duplicates: narrow tables (keys and reasons only).
-    materialize(ctx, "checked", steps::ROW_CHECKS, &params).await?;
-    materialize(ctx, "deduped", steps::DUPLICATES, &params).await?;
+    sql::materialize(ctx, "checked", steps::ROW_CHECKS, &params).await?;
+    sql::materialize(ctx, "deduped", steps::DUPLICATES, &params).await?;
     ctx.deregister_table("checked")?;
 
     // 05/06: the earlier claims this month's reversals name, read back from their files.
@@ -223,12 +204,12 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .collect();
     tables::register_ordered_or_empty(lake, ctx, "prior_raw", &prior_scan, &contract::claims())
         .await?;
-    materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
+    sql::materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
 
     // 03a full rows for the mirror check, 03 reversals and netting (narrow claim_status),
     // 03b every row with its status (a view re-reading the files).
-    materialize(ctx, "mirror_rows", steps::MIRROR_ROWS, &params).await?;
-    materialize(ctx, "claim_status", steps::REVERSALS, &params).await?;
+    sql::materialize(ctx, "mirror_rows", steps::MIRROR_ROWS, &params).await?;
+    sql::materialize(ctx, "claim_status", steps::REVERSALS, &params).await?;
     ctx.deregister_table("deduped")?;
     ctx.deregister_table("mirror_rows")?;
     let exceptions = ctx
@@ -246,7 +227,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     ctx.register_table("claim_rows", claim_rows.into_view())?;
 
     // 04a/04 items: a view over the item files joined with each claim id's status.
-    materialize(
+    sql::materialize(
         ctx,
         "claim_status_by_id",
         steps::CLAIM_STATUS_BY_ID,

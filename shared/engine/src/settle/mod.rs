@@ -23,7 +23,7 @@ use claimlake_lake::{InputObject, Lake, layout};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{EngineError, Result};
-use crate::ingest::{MonthValidation, register_batches, validate_month};
+use crate::ingest::{MonthValidation, validate_month};
 use crate::manifest::PolicyRef;
 use crate::session::new_session;
 use crate::sql::{self, settle as steps};
@@ -78,24 +78,6 @@ fn params(m: Month, policy: &LoadedPolicy) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Materializes a step as table `name`, returning its batches.
-async fn step_table(
-    ctx: &SessionContext,
-    name: &str,
-    step: sql::Step,
-    params: &[(&str, String)],
-) -> Result<Vec<RecordBatch>> {
-    let df = sql::frame(ctx, step, params).await?;
-    let schema = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await.map_err(|source| EngineError::Sql {
-        step: step.name.to_string(),
-        source,
-    })?;
-    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    register_batches(ctx, name, schema, batches.clone())?;
-    Ok(batches)
-}
-
 /// Validates month `k`, computes its claim treatment and writes its aggregates and doctor-days.
 /// Leaves `claim_treatment` registered in `ctx`.
 async fn aggregate_month(
@@ -113,8 +95,8 @@ async fn aggregate_month(
     let treatment = sql::frame(ctx, steps::CLAIM_TREATMENT, &p).await?;
     ctx.deregister_table("claim_treatment")?;
     ctx.register_table("claim_treatment", treatment.into_view())?;
-    let agg = step_table(ctx, "month_aggregates", steps::MONTH_AGGREGATES, &p).await?;
-    let dd = step_table(ctx, "month_doctor_days", steps::DOCTOR_DAYS, &p).await?;
+    let agg = sql::materialize(ctx, "month_aggregates", steps::MONTH_AGGREGATES, &p).await?;
+    let dd = sql::materialize(ctx, "month_doctor_days", steps::DOCTOR_DAYS, &p).await?;
     let mut outputs = Vec::new();
     outputs.push(
         inputs::write_versioned(
@@ -182,19 +164,19 @@ pub async fn settle_month(lake: &Lake, m: Month) -> Result<SettleOutcome> {
     inputs_read.extend(inputs::register_previous(lake, &ctx, m).await?);
 
     let p = params(m, &policy);
-    step_table(&ctx, "volume_price_all", steps::VOLUME_PRICE_ALL, &p).await?;
-    step_table(&ctx, "outpatient_lines", steps::OUTPATIENT_LINES, &p).await?;
-    step_table(
+    sql::materialize(&ctx, "volume_price_all", steps::VOLUME_PRICE_ALL, &p).await?;
+    sql::materialize(&ctx, "outpatient_lines", steps::OUTPATIENT_LINES, &p).await?;
+    sql::materialize(
         &ctx,
         "outpatient_point_values",
         steps::OUTPATIENT_POINT_VALUES,
         &p,
     )
     .await?;
-    step_table(&ctx, "chemo_lines", steps::CHEMO, &p).await?;
-    step_table(&ctx, "inpatient_point_values", steps::INPATIENT, &p).await?;
+    sql::materialize(&ctx, "chemo_lines", steps::CHEMO, &p).await?;
+    sql::materialize(&ctx, "inpatient_point_values", steps::INPATIENT, &p).await?;
     inputs::check_budgets(&ctx).await?;
-    step_table(&ctx, "flow_lines", steps::FLOWS, &p).await?;
+    sql::materialize(&ctx, "flow_lines", steps::FLOWS, &p).await?;
 
     let mut tables = Vec::new();
     for (name, step) in [
@@ -205,7 +187,7 @@ pub async fn settle_month(lake: &Lake, m: Month) -> Result<SettleOutcome> {
         ("volume_price", steps::VOLUME_PRICE),
         ("excluded_claims", steps::EXCLUDED_CLAIMS),
     ] {
-        let batches = step_table(&ctx, name, step, &p).await?;
+        let batches = sql::materialize(&ctx, name, step, &p).await?;
         tables.push((name.to_string(), batches));
     }
     tables.sort_by_key(|(n, _)| TABLES.iter().position(|t| t == n));

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, BooleanArray, Decimal128Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{Array, BooleanArray};
 use claimlake_domain::period::Month;
 use datafusion::prelude::SessionContext;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::inputs::LoadedPolicy;
+use crate::cells::{count as int, decimal as dec, text};
 use crate::error::Result;
 use crate::ingest::MonthValidation;
 use crate::manifest::PolicyRef;
@@ -57,38 +58,6 @@ pub struct SettlementReport {
     pub quarantined: BTreeMap<String, BTreeMap<String, u64>>,
     pub excluded: BTreeMap<String, u64>,
     pub notes: Vec<String>,
-}
-
-fn dec(b: &RecordBatch, name: &str, i: usize) -> Option<Decimal> {
-    let col = b.column_by_name(name)?;
-    let a = col.as_any().downcast_ref::<Decimal128Array>()?;
-    if a.is_null(i) {
-        return None;
-    }
-    Some(Decimal::from_i128_with_scale(a.value(i), a.scale() as u32))
-}
-
-/// A string cell, whatever string encoding the column has (Utf8, Utf8View, dictionary).
-fn text(b: &RecordBatch, name: &str, i: usize) -> String {
-    b.column_by_name(name)
-        .and_then(|c| arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).ok())
-        .and_then(|c| {
-            c.as_any()
-                .downcast_ref::<StringArray>()
-                .filter(|a| !a.is_null(i))
-                .map(|a| a.value(i).to_string())
-        })
-        .unwrap_or_default()
-}
-
-fn int(b: &RecordBatch, name: &str, i: usize) -> u64 {
-    b.column_by_name(name)
-        .and_then(|c| {
-            c.as_any()
-                .downcast_ref::<Int64Array>()
-                .map(|a| a.value(i) as u64)
-        })
-        .unwrap_or(0)
 }
 
 /// Builds the report from the month's result tables registered in `ctx`.
