@@ -4,10 +4,9 @@ use std::time::Instant;
 
 use claimlake_datagen::{GenConfig, Scale};
 use claimlake_domain::period::Month;
-use claimlake_engine::ingest::{MonthValidation, validate_month};
-use claimlake_engine::manifest::RunManifest;
-use claimlake_engine::session::new_session;
-use claimlake_engine::settle::{SettleOutcome, settle_month};
+use claimlake_engine::ingest::MonthValidation;
+use claimlake_engine::runs;
+use claimlake_engine::settle::SettleOutcome;
 use claimlake_lake::Lake;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -122,28 +121,7 @@ pub async fn validate_and_record(
     lake: &Lake,
     m: Month,
 ) -> Result<MonthValidation, Box<dyn std::error::Error>> {
-    let ctx = new_session(None);
-    let mut manifest = RunManifest::start("validate", &m.to_string(), None);
-    match validate_month(lake, &ctx, m).await {
-        Ok(v) => {
-            manifest.inputs = v.inputs.clone();
-            manifest.outputs = v.outputs.clone();
-            manifest
-                .row_counts
-                .insert("claims".into(), v.claims.clone());
-            manifest
-                .row_counts
-                .insert("claim_items".into(), v.items.clone());
-            manifest.finish(lake, None).await?;
-            Ok(v)
-        }
-        Err(e) => {
-            let msg = e.to_string();
-            // The manifest records the failure; the error itself is what the user sees.
-            let _ = manifest.finish(lake, Some(msg)).await;
-            Err(Box::new(e))
-        }
-    }
+    Ok(runs::validate(lake, m).await?.outcome)
 }
 
 /// Settles one month and writes its run manifest.
@@ -151,26 +129,7 @@ pub async fn settle_and_record(
     lake: &Lake,
     m: Month,
 ) -> Result<SettleOutcome, Box<dyn std::error::Error>> {
-    let mut manifest = RunManifest::start("settle", &m.to_string(), None);
-    match settle_month(lake, m).await {
-        Ok(o) => {
-            manifest.policy = Some(o.policy.clone());
-            manifest.inputs = o.inputs.clone();
-            manifest.outputs = o.outputs.clone();
-            let mut claims = o.validation.claims.clone();
-            claims.excluded = o.report.excluded.clone();
-            manifest.row_counts.insert("claims".into(), claims);
-            manifest
-                .row_counts
-                .insert("claim_items".into(), o.validation.items.clone());
-            manifest.finish(lake, None).await?;
-            Ok(o)
-        }
-        Err(e) => {
-            let _ = manifest.finish(lake, Some(e.to_string())).await;
-            Err(Box::new(e))
-        }
-    }
+    Ok(runs::settle(lake, m).await?.outcome)
 }
 
 fn print_settlement(o: &SettleOutcome) {

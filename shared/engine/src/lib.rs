@@ -7,6 +7,7 @@ pub mod error;
 pub mod explain;
 pub mod ingest;
 pub mod manifest;
+pub mod runs;
 pub mod session;
 pub mod settle;
 pub mod sql;
