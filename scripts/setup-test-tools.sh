@@ -2,7 +2,7 @@
 # Installs what the tests need beyond cargo, pinned: pyarrow for the conformance compare.py.
 # Idempotent and quiet when everything is already there.
 set -euo pipefail
-PYARROW_VERSION=22.0.0
+PYARROW_VERSION=26.0.1
 
 if ! command -v python3 >/dev/null 2>&1; then
   echo "setup: python3 is required (the conformance comparison is a Python script)" >&2

@@ -63,6 +63,16 @@ pub struct SettleArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct WarnArgs {
+    /// Lake root: a folder or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake")]
+    pub lake: String,
+    /// The quarter, e.g. 2025Q1 (its three months must have claims).
+    #[arg(long)]
+    pub quarter: String,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Lake root for the demo.
     #[arg(long, default_value = "./lake")]
@@ -174,6 +184,38 @@ pub async fn settle(a: SettleArgs) -> CliResult {
             break;
         }
         m = m.next();
+    }
+    Ok(())
+}
+
+pub async fn warn(a: WarnArgs) -> CliResult {
+    let q: claimlake_domain::period::Quarter = a.quarter.parse()?;
+    let lake = Lake::open(&a.lake)?;
+    let o = runs::warn(&lake, q).await?.outcome;
+    let r = &o.report;
+    println!(
+        "{} warnings: {} institutions ({} eligible), {} operating-detected, {} associated, {} warned, {} top patients",
+        r.period,
+        r.institutions,
+        r.eligible,
+        r.operating_detected,
+        r.associated,
+        r.warned,
+        r.top_patients
+    );
+    for c in &r.cards {
+        println!(
+            "    {} {:6} card: {} for {} month(s) from {} (yellow #{} of the year)",
+            c.institution_id,
+            c.color,
+            c.effect,
+            c.effect_months,
+            c.effect_from_month,
+            c.yellow_count_in_year
+        );
+    }
+    for line in &o.rederived {
+        println!("    {line}");
     }
     Ok(())
 }

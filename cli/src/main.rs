@@ -36,6 +36,9 @@ enum Command {
     /// Explain one institution's statement of a settled month: every figure traced to its
     /// points, point values, reductions and the rule that produced it, with arithmetic checks.
     Explain(explain::ExplainArgs),
+    /// Run a quarter's warnings: operating indicators, associated patients, warned
+    /// institutions and their yellow/red cards (the card ledger the settlement reads).
+    Warn(commands::WarnArgs),
     /// The demo: generate a `small` lake into ./lake, validate and settle the whole year.
     Demo(commands::DemoArgs),
 }
@@ -48,6 +51,7 @@ async fn main() -> ExitCode {
         Command::Validate(a) => commands::validate(a).await,
         Command::Settle(a) => commands::settle(a).await,
         Command::Explain(a) => explain::explain(a).await,
+        Command::Warn(a) => commands::warn(a).await,
         Command::Demo(a) => commands::demo(a).await,
     };
     match result {

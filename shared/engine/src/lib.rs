@@ -13,5 +13,7 @@ pub mod settle;
 pub mod sql;
 pub mod tables;
 pub mod udf;
+pub mod warn;
+pub mod warn_rules;
 
 pub use error::{EngineError, Result};

@@ -10,6 +10,7 @@ use crate::ingest::{MonthValidation, validate_month};
 use crate::manifest::RunManifest;
 use crate::session::new_session;
 use crate::settle::{SettleOutcome, settle_month};
+use crate::warn::{WarnOutcome, warn_quarter};
 
 /// A finished run: its outcome and the id of its manifest.
 #[derive(Debug, Clone)]
@@ -67,6 +68,27 @@ pub async fn settle(lake: &Lake, m: Month) -> Result<Recorded<SettleOutcome>> {
             manifest
                 .row_counts
                 .insert("claim_items".into(), o.validation.items.clone());
+            manifest.finish(lake, None).await?;
+            Ok(Recorded {
+                run_id: manifest.run_id,
+                outcome: o,
+            })
+        }
+        Err(e) => record_failure(lake, manifest, e).await,
+    }
+}
+
+/// `warn`: runs a quarter's warnings and writes its manifest.
+pub async fn warn(
+    lake: &Lake,
+    q: claimlake_domain::period::Quarter,
+) -> Result<Recorded<WarnOutcome>> {
+    let mut manifest = RunManifest::start("warn", &q.to_string(), None);
+    match warn_quarter(lake, q).await {
+        Ok(o) => {
+            manifest.policy = Some(o.policy.clone());
+            manifest.inputs = o.inputs.clone();
+            manifest.outputs = o.outputs.clone();
             manifest.finish(lake, None).await?;
             Ok(Recorded {
                 run_id: manifest.run_id,

@@ -145,3 +145,28 @@ pub mod explain {
     pub const EXCLUDED_CLAIMS: Step = step!("explain/06_excluded_claims.sql");
     pub const CARDS: Step = step!("explain/07_cards.sql");
 }
+
+/// Quarterly warnings steps (quarterly-warnings.md Parts A-C).
+pub mod warn {
+    use super::Step;
+    pub const QUARTER_CLAIMS: Step = step!("warn/00_quarter_claims.sql");
+    pub const OPERATING: Step = step!("warn/01_operating_indicators.sql");
+    pub const TOP_PATIENTS: Step = step!("warn/02_top_patients.sql");
+    pub const WARNINGS: Step = step!("warn/03_warnings.sql");
+    pub const CARDS: Step = step!("warn/04_cards.sql");
+}
+
+/// Suspicion rules R01–R08 and the institution inpatient indicators (quarterly-warnings.md
+/// Part D), one step per rule.
+pub mod warn_rules {
+    use super::Step;
+    pub const R01: Step = step!("warn/rules/r01_readmission.sql");
+    pub const R02: Step = step!("warn/rules/r02_overbuy.sql");
+    pub const R03: Step = step!("warn/rules/r03_clustered_settlements.sql");
+    pub const R04: Step = step!("warn/rules/r04_repeat_same_day.sql");
+    pub const R05: Step = step!("warn/rules/r05_large_outpatient.sql");
+    pub const R06: Step = step!("warn/rules/r06_outpatient_during_stay.sql");
+    pub const R07: Step = step!("warn/rules/r07_gender_mismatch.sql");
+    pub const R08: Step = step!("warn/rules/r08_cross_province_inpatient.sql");
+    pub const INPATIENT_INDICATORS: Step = step!("warn/rules/inpatient_indicators.sql");
+}

@@ -31,6 +31,7 @@ pub fn register(ctx: &SessionContext) {
         ("div2", 2, true),
         ("div4", 4, true),
         ("div6", 6, true),
+        ("div18", 18, true),
     ] {
         ctx.register_udf(ScalarUDF::new_from_impl(ExactDecimal::new(
             name, scale, div,

@@ -29,7 +29,7 @@ use crate::error::{EngineError, Result};
 use crate::manifest::TableCounts;
 use crate::sql::{self, ingest as steps};
 
-pub use tables::ledger_schema;
+pub use tables::{ledger_schema, register_institutions, register_ordered_or_empty};
 
 /// What validating one month did.
 #[derive(Debug, Clone)]

@@ -1,0 +1,472 @@
+//! Quarterly warnings (预警亮牌, seed 000) — quarterly-warnings.md Parts A–C — and the card
+//! ledger the monthly settlement reads.
+//!
+//! Inputs: the quarter's months validated as ingest does (each month's used claims and items),
+//! netted within the quarter (`sql/warn/00_quarter_claims.sql`); the registry; the policy of the
+//! quarter's year; the yellow cards of earlier quarters of the year (card ledger). SQL steps:
+//! 01 operating indicators (Part A), 02 top patients and 03 associated / warned institutions
+//! (Parts B, C), 04 cards (Part C). Re-running a quarter replaces its cards and re-derives the
+//! red cards of later quarters of the same year.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use claimlake_domain::period::{Month, Quarter};
+use claimlake_domain::policy::{Policy, WarningMethod};
+use claimlake_lake::write::WrittenObject;
+use claimlake_lake::{InputObject, Lake, contract, layout};
+use datafusion::prelude::SessionContext;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::error::{EngineError, Result};
+use crate::ingest::{
+    register_batches, register_institutions, register_ordered_or_empty, validate_month,
+};
+use crate::manifest::PolicyRef;
+use crate::session::new_session;
+use crate::settle::load_policy;
+use crate::sql::{self, warn as steps};
+use crate::tables::{Col, register};
+
+/// The quarterly result tables, in the order they are written.
+pub const TABLES: [&str; 3] = ["indicators", "warnings", "cards"];
+
+/// What a quarter's warnings produced.
+#[derive(Debug, Clone)]
+pub struct WarnOutcome {
+    pub quarter: Quarter,
+    pub policy: PolicyRef,
+    pub tables: Vec<(String, Vec<RecordBatch>)>,
+    pub report: WarnReport,
+    pub inputs: Vec<InputObject>,
+    pub outputs: Vec<WrittenObject>,
+    /// Later quarters whose red cards were re-derived, and the settlement months they touch.
+    pub rederived: Vec<String>,
+}
+
+impl WarnOutcome {
+    pub fn table(&self, name: &str) -> &[RecordBatch] {
+        self.tables
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// The warnings report (`reports/warnings/YYYY-Qn.json`): counts only, never patient ids.
+#[derive(Debug, Clone, Serialize)]
+pub struct WarnReport {
+    pub period: String,
+    pub policy: PolicyRef,
+    pub institutions: u64,
+    pub eligible: u64,
+    pub operating_detected: u64,
+    pub associated: u64,
+    pub warned: u64,
+    pub top_patients: u64,
+    pub cards: Vec<CardLine>,
+    pub peer_values: Vec<PeerValue>,
+    pub notes: Vec<String>,
+}
+
+/// A card issued by the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct CardLine {
+    pub institution_id: String,
+    pub color: String,
+    pub effect: String,
+    pub effect_from_month: String,
+    pub effect_months: u64,
+    pub yellow_count_in_year: u64,
+}
+
+/// A peer group's pooled value of an indicator.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerValue {
+    pub budget_class: String,
+    pub indicator: String,
+    pub peer_value: Option<Decimal>,
+}
+
+fn quarter_params(q: Quarter, policy: &Policy) -> Vec<(&'static str, String)> {
+    let issue = q.issue_month();
+    let scope = policy
+        .warnings
+        .scope_visit_types
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        ("year", q.year.to_string()),
+        ("quarter", q.quarter.to_string()),
+        ("first_month", q.first_month().month.to_string()),
+        ("last_month", q.last_month().month.to_string()),
+        ("issue_year", issue.year.to_string()),
+        ("issue_month", issue.month.to_string()),
+        ("issue_mm", format!("{:02}", issue.month)),
+        ("scope_visit_types", scope),
+        (
+            "high_frequency_visits",
+            policy.warnings.high_frequency_visits.to_string(),
+        ),
+        ("min_visits", policy.warnings.min_visits.to_string()),
+        ("policy_year", policy.policy.year.to_string()),
+        ("policy_version", policy.policy.version.to_string()),
+    ]
+}
+
+/// Registers the warning parameters of the policy as small tables.
+fn register_policy(ctx: &SessionContext, policy: &Policy) -> Result<()> {
+    let w = &policy.warnings;
+    let method = match w.method {
+        WarningMethod::Ratio => "ratio",
+        WarningMethod::Percentile => "percentile",
+    };
+    register(
+        ctx,
+        "warning_policy",
+        vec![
+            Col::Text("method", vec![Some(method.to_string())]),
+            Col::Dec("margin", vec![Some(w.margin)]),
+            Col::Dec("percentile", vec![Some(Decimal::from(w.percentile))]),
+            Col::Dec("min_hits", vec![Some(Decimal::from(w.min_hits))]),
+            Col::Dec("top_share", vec![Some(w.associated.top_share)]),
+            Col::Dec("median_multiple", vec![Some(w.associated.median_multiple)]),
+            Col::Dec("min_cost_share", vec![Some(w.associated.min_cost_share)]),
+            Col::Dec(
+                "min_top_patients",
+                vec![Some(Decimal::from(w.associated.min_top_patients))],
+            ),
+        ],
+    )?;
+    register(
+        ctx,
+        "warning_margins",
+        vec![
+            Col::Text(
+                "indicator",
+                w.margins.keys().map(|k| Some(k.to_string())).collect(),
+            ),
+            Col::Dec("margin", w.margins.values().map(|v| Some(*v)).collect()),
+        ],
+    )?;
+    register(
+        ctx,
+        "card_policy",
+        vec![
+            Col::Dec(
+                "yellow_hold_months",
+                vec![Some(Decimal::from(policy.cards.yellow_hold_months))],
+            ),
+            Col::Dec(
+                "red_suspend_months",
+                vec![Some(Decimal::from(policy.cards.red_suspend_months))],
+            ),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Validates month `m` in its own session and registers its used claims (and items) in `ctx`
+/// as views named `<claims>` / `<items>`.
+async fn register_month(
+    lake: &Lake,
+    ctx: &SessionContext,
+    m: Month,
+    claims: &str,
+    items: &str,
+) -> Result<Vec<InputObject>> {
+    let sub = new_session(None);
+    let v = validate_month(lake, &sub, m).await?;
+    let c = sub.table("claims_valid").await?;
+    ctx.deregister_table(claims)?;
+    ctx.register_table(claims, c.into_view())?;
+    let i = sub.table("items_valid").await?;
+    ctx.deregister_table(items)?;
+    ctx.register_table(items, i.into_view())?;
+    Ok(v.inputs)
+}
+
+/// Registers `catalog` from `reference/catalog/*.parquet` (empty when absent).
+async fn register_catalog(lake: &Lake, ctx: &SessionContext) -> Result<Vec<InputObject>> {
+    let objects = lake.list_parquet(layout::CATALOG).await?;
+    let files: Vec<_> = objects
+        .iter()
+        .map(|o| claimlake_lake::ordered_scan::ScanFile {
+            key: o.key.clone(),
+            part_month: 0,
+        })
+        .collect();
+    register_ordered_or_empty(lake, ctx, "catalog", &files, &contract::catalog()).await?;
+    Ok(objects)
+}
+
+/// Registers `earlier_yellows`: yellow cards of quarters before `q` in `q`'s year.
+async fn register_earlier_yellows(lake: &Lake, ctx: &SessionContext, q: Quarter) -> Result<()> {
+    let mut batches = Vec::new();
+    for k in 1..q.quarter {
+        let key = layout::quarterly_result(
+            "cards",
+            Quarter {
+                year: q.year,
+                quarter: k,
+            },
+        );
+        if let Some(bytes) = lake.get_opt(&key).await? {
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 8192)
+                    .map_err(claimlake_lake::LakeError::from)?;
+            for b in reader {
+                batches.push(b?);
+            }
+        }
+    }
+    ctx.deregister_table("earlier_cards")?;
+    if batches.is_empty() {
+        let empty = ctx
+            .sql("SELECT CAST(NULL AS VARCHAR) AS institution_id, CAST(NULL AS VARCHAR) AS color WHERE FALSE")
+            .await?;
+        ctx.register_table("earlier_cards", empty.into_view())?;
+    } else {
+        let schema = batches[0].schema();
+        register_batches(ctx, "earlier_cards", schema, batches)?;
+    }
+    let df = ctx
+        .sql(
+            "SELECT institution_id, COUNT(*) AS yellows FROM earlier_cards \
+             WHERE color = 'yellow' GROUP BY institution_id",
+        )
+        .await?;
+    ctx.deregister_table("earlier_yellows")?;
+    ctx.register_table("earlier_yellows", df.into_view())?;
+    Ok(())
+}
+
+/// Computes the quarter's warnings in `ctx` (inputs registered), returning the three tables.
+async fn compute(
+    ctx: &SessionContext,
+    q: Quarter,
+    policy: &Policy,
+) -> Result<Vec<(String, Vec<RecordBatch>)>> {
+    let p = quarter_params(q, policy);
+    register_policy(ctx, policy)?;
+    let indicators = sql::materialize(ctx, "operating_indicators", steps::OPERATING, &p).await?;
+    let top = sql::materialize(ctx, "top_patients", steps::TOP_PATIENTS, &p).await?;
+    let warnings = sql::materialize(ctx, "warnings_q", steps::WARNINGS, &p).await?;
+    let cards = sql::materialize(ctx, "cards_q", steps::CARDS, &p).await?;
+    Ok(vec![
+        ("indicators".into(), indicators),
+        ("warnings".into(), warnings),
+        ("cards".into(), cards),
+        ("top_patients".into(), top),
+    ])
+}
+
+/// Runs the warnings of quarter `q` and writes its tables, report and restricted tables.
+pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
+    let loaded = load_policy(lake, q.year).await?;
+    let policy = &loaded.policy;
+    let ctx = new_session(None);
+    lake.register_in(&ctx);
+    let mut inputs = vec![loaded.object.clone()];
+    for (i, m) in q.months().into_iter().enumerate() {
+        if lake
+            .list_parquet(&layout::claims_month(m))
+            .await?
+            .is_empty()
+        {
+            return Err(EngineError::Precondition(format!(
+                "quarter {q} is incomplete: month {m} has no claims in {}",
+                lake.root()
+            )));
+        }
+        inputs.extend(
+            register_month(
+                lake,
+                &ctx,
+                m,
+                &format!("month_claims_{}", i + 1),
+                &format!("month_items_{}", i + 1),
+            )
+            .await?,
+        );
+    }
+    inputs.extend(register_institutions(lake, &ctx).await?);
+    inputs.extend(register_catalog(lake, &ctx).await?);
+    let p = quarter_params(q, policy);
+    sql::materialize(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p).await?;
+    register_earlier_yellows(lake, &ctx, q).await?;
+
+    let tables = compute(&ctx, q, policy).await?;
+    let mut outputs = Vec::new();
+    for (name, batches) in &tables {
+        let key = if name == "top_patients" {
+            layout::restricted_result(name, q)
+        } else {
+            layout::quarterly_result(name, q)
+        };
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => Arc::new(ctx.table(table_of(name)).await?.schema().as_arrow().clone()),
+        };
+        outputs.push(lake.write_parquet(&key, &schema, batches).await?);
+    }
+    let report = report(&ctx, q, &loaded, &tables).await?;
+    outputs.push(
+        lake.write_json(&layout::report("warnings", &q.report_stem()), &report)
+            .await?,
+    );
+    let rederived = rederive_later_cards(lake, q, policy).await?;
+    Ok(WarnOutcome {
+        quarter: q,
+        policy: loaded.reference(),
+        tables,
+        report,
+        inputs,
+        outputs,
+        rederived,
+    })
+}
+
+fn table_of(name: &str) -> &str {
+    match name {
+        "indicators" => "operating_indicators",
+        "warnings" => "warnings_q",
+        "cards" => "cards_q",
+        other => other,
+    }
+}
+
+/// After quarter `q` changed, re-derives the yellow counts and red cards of the later quarters
+/// of the year that already have cards (their warned institutions stay as computed).
+async fn rederive_later_cards(lake: &Lake, q: Quarter, policy: &Policy) -> Result<Vec<String>> {
+    let mut touched = Vec::new();
+    for k in (q.quarter + 1)..=4 {
+        let later = Quarter {
+            year: q.year,
+            quarter: k,
+        };
+        let key = layout::quarterly_result("cards", later);
+        let Some(bytes) = lake.get_opt(&key).await? else {
+            continue;
+        };
+        let ctx = new_session(Some(1));
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes.clone(), 8192)
+                .map_err(claimlake_lake::LakeError::from)?;
+        let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>()?;
+        let Some(first) = batches.first() else {
+            continue;
+        };
+        register_batches(&ctx, "later_cards", first.schema(), batches.clone())?;
+        let warned = ctx
+            .sql("SELECT DISTINCT institution_id, TRUE AS warned FROM later_cards WHERE color = 'yellow'")
+            .await?;
+        ctx.register_table("warnings_q", warned.into_view())?;
+        register_earlier_yellows(lake, &ctx, later).await?;
+        register_policy(&ctx, policy)?;
+        let p = quarter_params(later, policy);
+        let cards = sql::materialize(&ctx, "cards_q", steps::CARDS, &p).await?;
+        let schema = cards.first().map(|b| b.schema()).unwrap_or(first.schema());
+        let (new_bytes, _) = claimlake_lake::write::encode_parquet(&schema, &cards)?;
+        if new_bytes != bytes {
+            lake.write_parquet(&key, &schema, &cards).await?;
+            let issue = later.issue_month();
+            touched.push(format!(
+                "{later}: red cards re-derived; settlement months from {issue} are affected"
+            ));
+        }
+    }
+    Ok(touched)
+}
+
+async fn report(
+    ctx: &SessionContext,
+    q: Quarter,
+    policy: &crate::settle::LoadedPolicy,
+    tables: &[(String, Vec<RecordBatch>)],
+) -> Result<WarnReport> {
+    use crate::cells::{count, decimal, text};
+    let get = |n: &str| {
+        tables
+            .iter()
+            .find(|(t, _)| t == n)
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or(&[])
+    };
+    let flag = |b: &RecordBatch, c: &str, i: usize| {
+        b.column_by_name(c)
+            .and_then(|a| {
+                a.as_any()
+                    .downcast_ref::<arrow::array::BooleanArray>()
+                    .map(|a| a.value(i))
+            })
+            .unwrap_or(false)
+    };
+    let mut r = WarnReport {
+        period: q.to_string(),
+        policy: policy.reference(),
+        institutions: 0,
+        eligible: 0,
+        operating_detected: 0,
+        associated: 0,
+        warned: 0,
+        top_patients: get("top_patients")
+            .iter()
+            .map(|b| b.num_rows() as u64)
+            .sum(),
+        cards: Vec::new(),
+        peer_values: Vec::new(),
+        notes: Vec::new(),
+    };
+    for b in get("warnings") {
+        for i in 0..b.num_rows() {
+            r.institutions += 1;
+            r.operating_detected += flag(b, "operating_detected", i) as u64;
+            r.associated += flag(b, "associated", i) as u64;
+            r.warned += flag(b, "warned", i) as u64;
+        }
+    }
+    for b in get("cards") {
+        for i in 0..b.num_rows() {
+            r.cards.push(CardLine {
+                institution_id: text(b, "institution_id", i),
+                color: text(b, "color", i),
+                effect: text(b, "effect", i),
+                effect_from_month: text(b, "effect_from_month", i),
+                effect_months: count(b, "effect_months", i),
+                yellow_count_in_year: count(b, "yellow_count_in_year", i),
+            });
+        }
+    }
+    let peers = ctx
+        .sql(
+            "SELECT DISTINCT budget_class, indicator, peer_value FROM operating_indicators \
+             ORDER BY budget_class, indicator",
+        )
+        .await?
+        .collect()
+        .await?;
+    for b in &peers {
+        for i in 0..b.num_rows() {
+            r.peer_values.push(PeerValue {
+                budget_class: text(b, "budget_class", i),
+                indicator: text(b, "indicator", i),
+                peer_value: decimal(b, "peer_value", i),
+            });
+        }
+    }
+    let eligible = ctx
+        .sql("SELECT COUNT(DISTINCT institution_id) AS n FROM operating_indicators WHERE eligible")
+        .await?
+        .collect()
+        .await?;
+    r.eligible = eligible.first().map(|b| count(b, "n", 0)).unwrap_or(0);
+    if r.cards.is_empty() {
+        r.notes.push(format!("no cards in {q}"));
+    }
+    Ok(r)
+}

@@ -1,0 +1,65 @@
+//! Conformance, the whole interleaved year as in production (conformance README): settle each
+//! month, run each quarter's warnings after its third month (its cards act on the following
+//! months), settle January 2026 — with the engine's own card ledger, nothing copied from
+//! `expected/`. The settlement and warning tables must equal `expected/` exactly (compare.py).
+
+use std::process::Command;
+
+use claimlake_domain::period::{Month, Quarter};
+use claimlake_engine::settle::settle_month;
+use claimlake_engine::warn::warn_quarter;
+use claimlake_lake::Lake;
+use claimlake_tests::{conformance_dir, copy_tree};
+
+const TABLES: &str = "point_values,settlement_lines,volume_price,statements,fund_split,\
+excluded_claims,warnings,cards,top_patients";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interleaved_year_matches_expected() {
+    let work = tempfile::tempdir().unwrap();
+    let lake_dir = work.path().join("lake");
+    copy_tree(&conformance_dir().join("lake"), &lake_dir).unwrap();
+    let lake = Lake::open(lake_dir.to_str().unwrap()).unwrap();
+    for quarter in 1..=4u32 {
+        for k in 1..=3u32 {
+            let m = Month {
+                year: 2025,
+                month: (quarter - 1) * 3 + k,
+            };
+            settle_month(&lake, m)
+                .await
+                .unwrap_or_else(|e| panic!("settle {m}: {e}"));
+        }
+        let q = Quarter {
+            year: 2025,
+            quarter,
+        };
+        warn_quarter(&lake, q)
+            .await
+            .unwrap_or_else(|e| panic!("warn {q}: {e}"));
+    }
+    settle_month(
+        &lake,
+        Month {
+            year: 2026,
+            month: 1,
+        },
+    )
+    .await
+    .unwrap();
+
+    let out = Command::new("python3")
+        .arg(conformance_dir().join("compare.py"))
+        .arg(conformance_dir().join("expected"))
+        .arg(&lake_dir)
+        .arg("--tables")
+        .arg(TABLES)
+        .output()
+        .expect("python3 runs compare.py (pyarrow is installed by scripts/setup-test-tools.sh)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ALL MATCH (9 tables)"),
+        "compare.py --tables {TABLES}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
