@@ -255,12 +255,20 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     })
     .await?;
     let lake = Lake::open(&a.lake)?;
-    let pb = bar(12, "settle");
+    // As in production: each month is settled, and each quarter's warnings run after its third
+    // month, so their cards act on the following months' settlement.
+    let pb = bar(16, "settle/warn");
     let mut settled = Vec::new();
+    let mut warned = Vec::new();
     for month in 1..=12 {
         let m = Month { year: 2025, month };
         settled.push(settle_and_record(&lake, m).await?);
         pb.inc(1);
+        if month % 3 == 0 {
+            let q = m.quarter();
+            warned.push(runs::warn(&lake, q).await?.outcome);
+            pb.inc(1);
+        }
     }
     pb.finish_and_clear();
     for o in &settled {
@@ -268,6 +276,20 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     }
     for o in &settled {
         print_settlement(o);
+    }
+    for w in &warned {
+        let r = &w.report;
+        println!(
+            "{} warnings: {} institutions, {} warned, cards: {}",
+            r.period,
+            r.institutions,
+            r.warned,
+            r.cards
+                .iter()
+                .map(|c| format!("{} {} from {}", c.institution_id, c.color, c.effect_from_month))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if let Some(dec) = settled.last() {
         summary::print_year(&settled, dec);

@@ -39,7 +39,8 @@ enum Command {
     /// Run a quarter's warnings: operating indicators, associated patients, warned
     /// institutions and their yellow/red cards (the card ledger the settlement reads).
     Warn(commands::WarnArgs),
-    /// The demo: generate a `small` lake into ./lake, validate and settle the whole year.
+    /// The demo: generate a `small` lake into ./lake, then settle every month and warn every
+    /// quarter in order (cards act on the following months), with a closing summary.
     Demo(commands::DemoArgs),
 }
 

@@ -123,7 +123,8 @@ fn q1() -> Quarter {
 
 async fn run_on(claims: &[ClaimRow], prev: &[ClaimRow], items: &[Item]) -> RuleOutputs {
     let ctx = claimlake_engine::session::new_session(Some(2));
-    ctx.register_batch("q_claims", claims_batch(claims)).unwrap();
+    ctx.register_batch("q_claims", claims_batch(claims))
+        .unwrap();
     ctx.register_batch("prev_claims", claims_batch(prev))
         .unwrap();
     ctx.register_batch("q_items", items_batch(items)).unwrap();
@@ -369,11 +370,23 @@ async fn r05_and_r08_amount_thresholds_are_inclusive() {
     let claims = [
         // R05: exactly at the threshold is flagged, one fen below is not
         with_total(
-            visit("O1", "C1", "O1", "2025-01-10 09:00:00", "general_outpatient"),
+            visit(
+                "O1",
+                "C1",
+                "O1",
+                "2025-01-10 09:00:00",
+                "general_outpatient",
+            ),
             "5000.00",
         ),
         with_total(
-            visit("O2", "C1", "O2", "2025-01-10 09:00:00", "general_outpatient"),
+            visit(
+                "O2",
+                "C1",
+                "O2",
+                "2025-01-10 09:00:00",
+                "general_outpatient",
+            ),
             "4999.99",
         ),
         with_total(
@@ -382,7 +395,13 @@ async fn r05_and_r08_amount_thresholds_are_inclusive() {
         ),
         // special outpatient (门特) is expected to be large
         with_total(
-            visit("O4", "H1", "O4", "2025-01-10 09:00:00", "special_outpatient"),
+            visit(
+                "O4",
+                "H1",
+                "O4",
+                "2025-01-10 09:00:00",
+                "special_outpatient",
+            ),
             "9000.00",
         ),
         // R08
@@ -392,7 +411,13 @@ async fn r05_and_r08_amount_thresholds_are_inclusive() {
         // a large cross-province outpatient claim is R05's, not R08's
         {
             let mut r = with_total(
-                visit("O5", "C1", "O5", "2025-01-10 09:00:00", "general_outpatient"),
+                visit(
+                    "O5",
+                    "C1",
+                    "O5",
+                    "2025-01-10 09:00:00",
+                    "general_outpatient",
+                ),
                 "40000.00",
             );
             r.insured_region = Some("cross_province".to_string());
@@ -505,10 +530,7 @@ async fn suspicions_are_sorted_by_rule_then_claim_with_the_contract_schema() {
         .into_iter()
         .map(|r| (r[0].clone(), r[1].clone()))
         .collect();
-    assert_eq!(
-        keys,
-        pairs(&[("R01", "A2"), ("R05", "A1"), ("R06", "B1")])
-    );
+    assert_eq!(keys, pairs(&[("R01", "A2"), ("R05", "A1"), ("R06", "B1")]));
     for b in &out.suspicions {
         assert_eq!(
             b.schema(),
@@ -621,7 +643,8 @@ async fn r01_and_r06_are_hash_joins_on_patient_not_cross_joins() {
     use claimlake_engine::sql::{self, warn_rules as steps};
     let ctx = claimlake_engine::session::new_session(Some(2));
     let stays = [stay("A1", "H1", "A", "2025-01-01", "2025-01-05", "J18.000")];
-    ctx.register_batch("q_claims", claims_batch(&stays)).unwrap();
+    ctx.register_batch("q_claims", claims_batch(&stays))
+        .unwrap();
     ctx.register_batch("prev_claims", claims_batch(&stays))
         .unwrap();
     for step in [steps::R01, steps::R06] {
@@ -634,7 +657,160 @@ async fn r01_and_r06_are_hash_joins_on_patient_not_cross_joins() {
             .to_string();
         assert!(text.contains("HashJoinExec"), "{}: {text}", step.name);
         assert!(text.contains("patient_id"), "{}: {text}", step.name);
-        assert!(!text.contains("NestedLoopJoinExec"), "{}: {text}", step.name);
+        assert!(
+            !text.contains("NestedLoopJoinExec"),
+            "{}: {text}",
+            step.name
+        );
         assert!(!text.contains("CrossJoinExec"), "{}: {text}", step.name);
+    }
+}
+
+/// Registers the conformance lake's claims of `months` as valid, netted claims (rows listed in
+/// the expected quarantine left out; a reversal and the claim it cancels both dropped; reversals
+/// of claims outside `months` ignored) under `name`, and their items under `items` when given.
+/// A test-only stand-in for the engine's quarter inputs, good enough for the rule check.
+async fn register_conformance_claims(
+    ctx: &datafusion::prelude::SessionContext,
+    months: &[(i32, u32)],
+    name: &str,
+    items: Option<&str>,
+) {
+    use datafusion::prelude::ParquetReadOptions;
+    let lake = conformance_dir().join("lake");
+    let quarantine = conformance_dir().join("expected/quarantine");
+    let mut claim_parts = Vec::new();
+    let mut item_parts = Vec::new();
+    for (i, (y, m)) in months.iter().enumerate() {
+        let part = format!("year={y}/month={m:02}");
+        let raw = format!("{name}_raw{i}");
+        let dir = lake.join("claims").join(&part);
+        ctx.register_parquet(&raw, dir.to_str().unwrap(), ParquetReadOptions::default())
+            .await
+            .unwrap();
+        let q = quarantine.join("claims").join(&part);
+        let filter = if q.exists() {
+            let qn = format!("{name}_quar{i}");
+            ctx.register_parquet(&qn, q.to_str().unwrap(), ParquetReadOptions::default())
+                .await
+                .unwrap();
+            format!(
+                "WHERE NOT EXISTS (SELECT 1 FROM {qn} x WHERE x.claim_id = r.claim_id \
+                 AND x.settle_time = r.settle_time AND x.patient_id = r.patient_id \
+                 AND x.total_amount = r.total_amount)"
+            )
+        } else {
+            String::new()
+        };
+        claim_parts.push(format!("SELECT r.* FROM {raw} r {filter}"));
+        let idir = lake.join("claim_items").join(&part);
+        let iraw = format!("{name}_items{i}");
+        ctx.register_parquet(&iraw, idir.to_str().unwrap(), ParquetReadOptions::default())
+            .await
+            .unwrap();
+        let iq = quarantine.join("claim_items").join(&part);
+        let ifilter = if iq.exists() {
+            let qn = format!("{name}_iquar{i}");
+            ctx.register_parquet(&qn, iq.to_str().unwrap(), ParquetReadOptions::default())
+                .await
+                .unwrap();
+            format!(
+                "WHERE NOT EXISTS (SELECT 1 FROM {qn} x WHERE x.claim_id = r.claim_id \
+                 AND x.line_no = r.line_no AND x.item_code = r.item_code)"
+            )
+        } else {
+            String::new()
+        };
+        item_parts.push(format!("SELECT r.* FROM {iraw} r {ifilter}"));
+    }
+    let valid = claim_parts.join(" UNION ALL ");
+    let netted = format!(
+        "WITH v AS ({valid}) SELECT * FROM v WHERE reverses_claim_id IS NULL \
+         AND claim_id NOT IN (SELECT reverses_claim_id FROM v WHERE reverses_claim_id IS NOT NULL)"
+    );
+    let df = ctx.sql(&netted).await.unwrap();
+    ctx.register_table(name, df.into_view()).unwrap();
+    if let Some(items) = items {
+        let all = item_parts.join(" UNION ALL ");
+        let sql = format!(
+            "WITH i AS ({all}) SELECT i.* FROM i WHERE i.claim_id IN (SELECT claim_id FROM {name})"
+        );
+        let df = ctx.sql(&sql).await.unwrap();
+        ctx.register_table(items, df.into_view()).unwrap();
+    }
+}
+
+/// Runs the rules on the conformance lake's quarter `q` of 2025 and compares with
+/// `expected/restricted/suspicions`.
+async fn conformance_quarter(q: u32) {
+    use datafusion::prelude::ParquetReadOptions;
+    let ctx = claimlake_engine::session::new_session(Some(2));
+    let quarter = Quarter::new(2025, q).unwrap();
+    let months: Vec<(i32, u32)> = quarter.months().iter().map(|m| (m.year, m.month)).collect();
+    register_conformance_claims(&ctx, &months, "q_claims", Some("q_items")).await;
+    let prev = quarter.prev_month_before();
+    if prev.year == 2025 {
+        register_conformance_claims(&ctx, &[(prev.year, prev.month)], "prev_claims", None).await;
+    } else {
+        ctx.register_batch("prev_claims", claims_batch(&[]))
+            .unwrap();
+    }
+    let lake = conformance_dir().join("lake");
+    for (t, dir) in [
+        ("catalog", "reference/catalog"),
+        ("institutions", "reference/institutions"),
+    ] {
+        ctx.register_parquet(
+            t,
+            lake.join(dir).to_str().unwrap(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .unwrap();
+    }
+    let text = std::fs::read_to_string(lake.join("policy/2025.toml")).unwrap();
+    let policy = Policy::from_toml_str(&text, Some(2025)).unwrap();
+    let out = run(&ctx, &policy, quarter).await.unwrap();
+    let got = table(&out.suspicions);
+
+    let mut want: Vec<Vec<String>> = table(&read_expected(&format!(
+        "restricted/suspicions/year=2025/quarter={q}"
+    )))
+    .into_iter()
+    .map(|r| r[..6].to_vec())
+    .collect();
+    want.sort();
+    assert_eq!(got, want, "suspicions of quarter {q}");
+
+    let got = table(&out.inpatient_indicators);
+    let want: Vec<Vec<String>> = table(&read_expected(&format!(
+        "results/indicators/year=2025/quarter={q}"
+    )))
+    .into_iter()
+    .filter(|r| r[1] == "admissions_per_patient" || r[1] == "cmi")
+    .map(|r| r[..8].to_vec())
+    .collect();
+    assert_eq!(got, want, "inpatient indicators of quarter {q}");
+}
+
+/// The batches of `expected/<dir>/data.parquet`.
+fn read_expected(dir: &str) -> Vec<RecordBatch> {
+    let path = conformance_dir()
+        .join("expected")
+        .join(dir)
+        .join("data.parquet");
+    let file = std::fs::File::open(path).unwrap();
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn conformance_suspicions_and_inpatient_indicators_q1_to_q4() {
+    for q in 1..=4 {
+        conformance_quarter(q).await;
     }
 }
