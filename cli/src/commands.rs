@@ -286,7 +286,10 @@ pub async fn demo(a: DemoArgs) -> CliResult {
             r.warned,
             r.cards
                 .iter()
-                .map(|c| format!("{} {} from {}", c.institution_id, c.color, c.effect_from_month))
+                .map(|c| format!(
+                    "{} {} from {}",
+                    c.institution_id, c.color, c.effect_from_month
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

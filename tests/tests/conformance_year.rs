@@ -12,7 +12,7 @@ use claimlake_lake::Lake;
 use claimlake_tests::{conformance_dir, copy_tree};
 
 const TABLES: &str = "point_values,settlement_lines,volume_price,statements,fund_split,\
-excluded_claims,warnings,cards,top_patients";
+excluded_claims,indicators,warnings,cards,suspicions,top_patients";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interleaved_year_matches_expected() {
@@ -58,7 +58,7 @@ async fn interleaved_year_matches_expected() {
         .expect("python3 runs compare.py (pyarrow is installed by scripts/setup-test-tools.sh)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("ALL MATCH (9 tables)"),
+        out.status.success() && stdout.contains("ALL MATCH (11 tables)"),
         "compare.py --tables {TABLES}:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );

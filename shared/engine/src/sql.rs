@@ -154,6 +154,9 @@ pub mod warn {
     pub const TOP_PATIENTS: Step = step!("warn/02_top_patients.sql");
     pub const WARNINGS: Step = step!("warn/03_warnings.sql");
     pub const CARDS: Step = step!("warn/04_cards.sql");
+    pub const QUARTER_ITEMS: Step = step!("warn/05_quarter_items.sql");
+    pub const INDICATORS: Step = step!("warn/06_indicators.sql");
+    pub const SUSPICIONS: Step = step!("warn/07_suspicions.sql");
 }
 
 /// Suspicion rules R01–R08 and the institution inpatient indicators (quarterly-warnings.md

@@ -66,6 +66,8 @@ pub struct WarnReport {
     pub associated: u64,
     pub warned: u64,
     pub top_patients: u64,
+    /// Suspicions by rule (R01-R08): counts only, the rows are in the restricted table.
+    pub suspicions_by_rule: std::collections::BTreeMap<String, u64>,
     pub cards: Vec<CardLine>,
     pub peer_values: Vec<PeerValue>,
     pub notes: Vec<String>,
@@ -190,6 +192,33 @@ async fn register_month(
     Ok(v.inputs)
 }
 
+/// Registers `prev_claims`: the valid claims of the month before the quarter, netted within that
+/// month (R01 and R06 look back into it); empty when the lake has no claims for that month.
+async fn register_prev_month(
+    lake: &Lake,
+    ctx: &SessionContext,
+    q: Quarter,
+) -> Result<Vec<InputObject>> {
+    let prev = q.prev_month_before();
+    ctx.deregister_table("prev_claims")?;
+    if lake
+        .list_parquet(&layout::claims_month(prev))
+        .await?
+        .is_empty()
+    {
+        let files: Vec<claimlake_lake::ordered_scan::ScanFile> = Vec::new();
+        register_ordered_or_empty(lake, ctx, "prev_claims", &files, &contract::claims()).await?;
+        return Ok(Vec::new());
+    }
+    let sub = new_session(None);
+    let v = validate_month(lake, &sub, prev).await?;
+    let c = sub
+        .sql("SELECT * FROM claims_valid WHERE NOT is_reversal")
+        .await?;
+    ctx.register_table("prev_claims", c.into_view())?;
+    Ok(v.inputs)
+}
+
 /// Registers `catalog` from `reference/catalog/*.parquet` (empty when absent).
 async fn register_catalog(lake: &Lake, ctx: &SessionContext) -> Result<Vec<InputObject>> {
     let objects = lake.list_parquet(layout::CATALOG).await?;
@@ -253,15 +282,32 @@ async fn compute(
 ) -> Result<Vec<(String, Vec<RecordBatch>)>> {
     let p = quarter_params(q, policy);
     register_policy(ctx, policy)?;
-    let indicators = sql::materialize(ctx, "operating_indicators", steps::OPERATING, &p).await?;
+    sql::materialize(ctx, "operating_indicators", steps::OPERATING, &p).await?;
     let top = sql::materialize(ctx, "top_patients", steps::TOP_PATIENTS, &p).await?;
     let warnings = sql::materialize(ctx, "warnings_q", steps::WARNINGS, &p).await?;
     let cards = sql::materialize(ctx, "cards_q", steps::CARDS, &p).await?;
+    // Part D: suspicion rules and the institution inpatient indicators.
+    let rules = crate::warn_rules::run(ctx, policy, q).await?;
+    register_batches(
+        ctx,
+        "inpatient_indicators",
+        crate::warn_rules::inpatient_indicators_schema(),
+        rules.inpatient_indicators,
+    )?;
+    register_batches(
+        ctx,
+        "suspicions_raw",
+        crate::warn_rules::suspicions_schema(),
+        rules.suspicions,
+    )?;
+    let indicators = sql::materialize(ctx, "indicators_q", steps::INDICATORS, &p).await?;
+    let suspicions = sql::materialize(ctx, "suspicions_q", steps::SUSPICIONS, &p).await?;
     Ok(vec![
         ("indicators".into(), indicators),
         ("warnings".into(), warnings),
         ("cards".into(), cards),
         ("top_patients".into(), top),
+        ("suspicions".into(), suspicions),
     ])
 }
 
@@ -296,14 +342,18 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
     }
     inputs.extend(register_institutions(lake, &ctx).await?);
     inputs.extend(register_catalog(lake, &ctx).await?);
+    inputs.extend(register_prev_month(lake, &ctx, q).await?);
     let p = quarter_params(q, policy);
     sql::materialize(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p).await?;
+    let items = sql::frame(&ctx, steps::QUARTER_ITEMS, &p).await?;
+    ctx.deregister_table("q_items")?;
+    ctx.register_table("q_items", items.into_view())?;
     register_earlier_yellows(lake, &ctx, q).await?;
 
     let tables = compute(&ctx, q, policy).await?;
     let mut outputs = Vec::new();
     for (name, batches) in &tables {
-        let key = if name == "top_patients" {
+        let key = if name == "top_patients" || name == "suspicions" {
             layout::restricted_result(name, q)
         } else {
             layout::quarterly_result(name, q)
@@ -333,7 +383,8 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
 
 fn table_of(name: &str) -> &str {
     match name {
-        "indicators" => "operating_indicators",
+        "indicators" => "indicators_q",
+        "suspicions" => "suspicions_q",
         "warnings" => "warnings_q",
         "cards" => "cards_q",
         other => other,
@@ -418,6 +469,7 @@ async fn report(
             .iter()
             .map(|b| b.num_rows() as u64)
             .sum(),
+        suspicions_by_rule: Default::default(),
         cards: Vec::new(),
         peer_values: Vec::new(),
         notes: Vec::new(),
@@ -428,6 +480,13 @@ async fn report(
             r.operating_detected += flag(b, "operating_detected", i) as u64;
             r.associated += flag(b, "associated", i) as u64;
             r.warned += flag(b, "warned", i) as u64;
+        }
+    }
+    for b in get("suspicions") {
+        for i in 0..b.num_rows() {
+            *r.suspicions_by_rule
+                .entry(text(b, "rule_id", i))
+                .or_insert(0) += 1;
         }
     }
     for b in get("cards") {
