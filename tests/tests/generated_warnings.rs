@@ -102,7 +102,26 @@ async fn check_year(scale: Scale, seed: u64) {
             planted(&lake, q).await,
             "{scale:?} {q}: warned = planted"
         );
-        assert!(!warned.is_empty() || quarter > 0);
+        // Recall and precision 1.0 for R01-R08: exactly the planted (rule, claim) pairs.
+        let mut found = BTreeSet::new();
+        for b in o.table("suspicions") {
+            for i in 0..b.num_rows() {
+                found.insert((text(b, "rule_id", i), text(b, "claim_id", i)));
+            }
+        }
+        let truth = planted_suspicions(&lake, q).await;
+        let missed: Vec<_> = truth.difference(&found).take(5).collect();
+        let extra: Vec<_> = found.difference(&truth).take(5).collect();
+        assert!(
+            missed.is_empty() && extra.is_empty(),
+            "{scale:?} {q}: missed {missed:?}, extra {extra:?}"
+        );
+        for rule in ["R01", "R02", "R03", "R04", "R05", "R06", "R07", "R08"] {
+            assert!(
+                truth.iter().any(|(r, _)| r == rule),
+                "{scale:?} {q}: {rule} planted"
+            );
+        }
     }
     assert!(
         reds > 0,

@@ -744,14 +744,9 @@ async fn cards_in_the_settlement() {
 
 /// A quarter in which no patient is a top patient (every patient costs 100; 2 × median = 200):
 /// every institution is simply not associated (Part B), and the quarter must still produce its
-/// tables.
-///
-/// ENGINE DISAGREEMENT (ignored so the tree stays green): `warn_quarter` fails in
-/// `sql/warn/03_warnings.sql` with "column types must match schema types, expected
-/// Decimal128(38, 2) but found Decimal128(28, 2) at column index 6" (`top_total`) whenever the
-/// top-patient set is empty. Run with `--ignored` to reproduce.
+/// tables. (It used to fail on an empty top-patient set: a decimal type mismatch in
+/// `sql/warn/03_warnings.sql`, fixed with explicit casts.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "engine bug: warn_quarter fails when the quarter has no top patient"]
 async fn no_top_patient_quarter() {
     let registry = vec![
         Inst::hospital("H1", "tertiary"),

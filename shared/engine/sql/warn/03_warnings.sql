@@ -15,12 +15,13 @@ members AS (
   UNION SELECT DISTINCT institution_id FROM q_claims WHERE visit_type = 'inpatient'
 ),
 cost AS (
-  SELECT institution_id, CAST(COUNT(*) AS BIGINT) AS visits, SUM(total_amount) AS total
+  SELECT institution_id, CAST(COUNT(*) AS BIGINT) AS visits,
+         CAST(SUM(total_amount) AS DECIMAL(38, 2)) AS total
   FROM scope GROUP BY institution_id
 ),
 top_cost AS (
   SELECT s.institution_id, CAST(COUNT(DISTINCT s.patient_id) AS BIGINT) AS top_patients,
-         SUM(s.total_amount) AS top_total
+         CAST(SUM(s.total_amount) AS DECIMAL(38, 2)) AS top_total
   FROM top_patients t
   JOIN scope s ON s.patient_id = t.patient_id
   GROUP BY s.institution_id
@@ -36,8 +37,8 @@ joined AS (
          COALESCE(h.hits, 0) AS hits,
          COALESCE(h.eligible, FALSE) AS eligible,
          COALESCE(t.top_patients, 0) AS top_patients,
-         COALESCE(t.top_total, 0) AS top_total,
-         COALESCE(c.total, 0) AS total
+         COALESCE(t.top_total, CAST(0 AS DECIMAL(38, 2))) AS top_total,
+         COALESCE(c.total, CAST(0 AS DECIMAL(38, 2))) AS total
   FROM members m
   LEFT JOIN institutions r ON r.institution_id = m.institution_id
   LEFT JOIN cost c ON c.institution_id = m.institution_id
