@@ -32,3 +32,21 @@ pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Resul
     }
     Ok(())
 }
+
+/// Runs the reference `compare.py EXPECTED ACTUAL <args>` and fails the test, with its output,
+/// unless it exits 0 and prints `want` (e.g. `ALL MATCH (6 tables)`).
+pub fn assert_compare(lake_dir: &std::path::Path, args: &[&str], want: &str) {
+    let out = std::process::Command::new("python3")
+        .arg(conformance_dir().join("compare.py"))
+        .arg(conformance_dir().join("expected"))
+        .arg(lake_dir)
+        .args(args)
+        .output()
+        .expect("python3 runs compare.py (pyarrow is installed by scripts/setup-test-tools.sh)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(want),
+        "compare.py {args:?}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -3,14 +3,13 @@
 //! `quarantine_counts.parquet`, and by the reference `compare.py --quarantine-only`.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use arrow::array::{Array, Int32Array, Int64Array, StringArray};
 use claimlake_domain::period::Month;
 use claimlake_engine::ingest::validate_month;
 use claimlake_engine::session::new_session;
 use claimlake_lake::Lake;
-use claimlake_tests::{conformance_dir, copy_tree};
+use claimlake_tests::{assert_compare, conformance_dir, copy_tree};
 
 type Counts = BTreeMap<(String, i32, u32, String), u64>;
 
@@ -82,20 +81,7 @@ async fn quarantine_counts_match_expected() {
     );
 
     // The reference comparison, as the conformance README prescribes.
-    let out = Command::new("python3")
-        .arg(conformance_dir().join("compare.py"))
-        .arg(conformance_dir().join("expected"))
-        .arg(&lake_dir)
-        .arg("--quarantine-only")
-        .output()
-        .expect("python3 runs compare.py (pyarrow is installed by .ci/setup)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "compare.py --quarantine-only failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("ALL MATCH"), "{stdout}");
+    assert_compare(&lake_dir, &["--quarantine-only"], "ALL MATCH");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

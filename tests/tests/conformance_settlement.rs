@@ -3,12 +3,10 @@
 //! six settlement tables of `expected/` (compare.py), and settling `--through` in one go gives
 //! byte-identical tables to settling month by month.
 
-use std::process::Command;
-
 use claimlake_domain::period::Month;
 use claimlake_engine::settle::settle_month;
 use claimlake_lake::Lake;
-use claimlake_tests::{conformance_dir, copy_tree};
+use claimlake_tests::{assert_compare, conformance_dir, copy_tree};
 
 const TABLES: &str =
     "point_values,settlement_lines,volume_price,statements,fund_split,excluded_claims";
@@ -43,20 +41,7 @@ async fn settlement_tables_match_expected() {
     let work = tempfile::tempdir().unwrap();
     let lake_dir = work.path().join("lake");
     settled_lake(&lake_dir).await;
-    let out = Command::new("python3")
-        .arg(conformance_dir().join("compare.py"))
-        .arg(conformance_dir().join("expected"))
-        .arg(&lake_dir)
-        .arg("--tables")
-        .arg(TABLES)
-        .output()
-        .expect("python3 runs compare.py (pyarrow is installed by scripts/setup-test-tools.sh)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("ALL MATCH (6 tables)"),
-        "compare.py --tables {TABLES}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_compare(&lake_dir, &["--tables", TABLES], "ALL MATCH (6 tables)");
 
     // Re-running the last month with the same inputs gives byte-identical result files.
     let lake = Lake::open(lake_dir.to_str().unwrap()).unwrap();

@@ -3,13 +3,11 @@
 //! months), settle January 2026 — with the engine's own card ledger, nothing copied from
 //! `expected/`. The settlement and warning tables must equal `expected/` exactly (compare.py).
 
-use std::process::Command;
-
 use claimlake_domain::period::{Month, Quarter};
 use claimlake_engine::settle::settle_month;
 use claimlake_engine::warn::warn_quarter;
 use claimlake_lake::Lake;
-use claimlake_tests::{conformance_dir, copy_tree};
+use claimlake_tests::{assert_compare, conformance_dir, copy_tree};
 
 const TABLES: &str = "point_values,settlement_lines,volume_price,statements,fund_split,\
 excluded_claims,indicators,warnings,cards,suspicions,top_patients";
@@ -48,18 +46,5 @@ async fn interleaved_year_matches_expected() {
     .await
     .unwrap();
 
-    let out = Command::new("python3")
-        .arg(conformance_dir().join("compare.py"))
-        .arg(conformance_dir().join("expected"))
-        .arg(&lake_dir)
-        .arg("--tables")
-        .arg(TABLES)
-        .output()
-        .expect("python3 runs compare.py (pyarrow is installed by scripts/setup-test-tools.sh)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("ALL MATCH (11 tables)"),
-        "compare.py --tables {TABLES}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_compare(&lake_dir, &["--tables", TABLES], "ALL MATCH (11 tables)");
 }
