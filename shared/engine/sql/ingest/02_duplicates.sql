@@ -16,5 +16,7 @@ SELECT
            ORDER BY k.file_no, k.row_no) > 1 THEN 'duplicate_claim'
   END AS reason_2
 FROM checked k
-LEFT JOIN (SELECT DISTINCT claim_id FROM ledger_prior) lp
+-- No DISTINCT: a claim_id is held by at most one row of the year (the invariant below), so the
+-- earlier ledgers are streamed past this month's rows instead of being de-duplicated in memory.
+LEFT JOIN ledger_prior lp
   ON lp.claim_id = k.claim_id AND k.early_reason IS NULL
