@@ -3,6 +3,8 @@
 
 pub mod fixtures;
 pub mod golden;
+pub mod lambda_api;
+pub mod s3server;
 
 use std::path::PathBuf;
 

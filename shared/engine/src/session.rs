@@ -1,20 +1,55 @@
 //! The DataFusion session every computation runs in.
 
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
 use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-/// Builds a session with `target_partitions` set to the cores available (a Lambda gets one vCPU
-/// per 1,769 MB) and the exact decimal functions of [`crate::udf`] registered.
+/// Process-wide session settings, fixed once at start-up by a host that knows its resources
+/// (a Lambda function sizes them from its memory at cold start). Without them a session uses
+/// every core and an unbounded memory pool, as the CLI and the tests do.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Default `target_partitions` of sessions that do not ask for a number.
+    pub target_partitions: usize,
+    /// One pool shared by every session of the process, so the limit holds for a whole run
+    /// (which may use several sessions) and operators spill instead of exceeding it.
+    pub memory_pool: Arc<dyn MemoryPool>,
+    /// Where spill files go, and how much they may take.
+    pub spill_dir: PathBuf,
+    pub max_spill_bytes: u64,
+}
+
+static SETTINGS: OnceLock<SessionSettings> = OnceLock::new();
+
+/// Fixes the process-wide settings; the first call wins (returns false when already set).
+pub fn configure(settings: SessionSettings) -> bool {
+    SETTINGS.set(settings).is_ok()
+}
+
+/// The process-wide settings, if a host configured them.
+pub fn settings() -> Option<&'static SessionSettings> {
+    SETTINGS.get()
+}
+
+/// Builds a session with `target_partitions` set to the cores available (or the configured
+/// default, see [`configure`]) and the exact decimal functions of [`crate::udf`] registered.
 ///
 /// The listing cache is off: a run writes into the lake and reads back what it (or an earlier
 /// month's run in the same process) wrote, so a folder listing must never be stale.
 pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
-    let cores = target_partitions.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let settings = SETTINGS.get();
+    let cores = target_partitions
+        .or(settings.map(|s| s.target_partitions))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
     let mut config = SessionConfig::new()
         .with_target_partitions(cores.max(1))
         .with_batch_size(8192)
@@ -26,10 +61,20 @@ pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
         .execution
         .parquet
         .schema_force_view_types = false;
-    let runtime = RuntimeEnvBuilder::new()
-        .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0))
+    let mut runtime = RuntimeEnvBuilder::new()
+        .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0));
+    if let Some(s) = settings {
+        runtime = runtime
+            .with_memory_pool(s.memory_pool.clone())
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default()
+                    .with_mode(DiskManagerMode::Directories(vec![s.spill_dir.clone()]))
+                    .with_max_temp_directory_size(s.max_spill_bytes),
+            );
+    }
+    let runtime = runtime
         .build_arc()
-        .expect("a runtime with default settings always builds");
+        .expect("a runtime with a creatable spill folder always builds");
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     crate::udf::register(&ctx);
     ctx

@@ -35,6 +35,16 @@ pub enum LakeError {
     #[error("missing input {path}: {message}")]
     Missing { path: String, message: String },
 
+    /// An S3-only call (presigning, Object Lock) failed; `retryable` for time-outs, connection
+    /// failures, throttling and server errors.
+    #[error("S3 {operation} {key}: {message}")]
+    S3 {
+        operation: String,
+        key: String,
+        message: String,
+        retryable: bool,
+    },
+
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
 
@@ -59,11 +69,14 @@ impl LakeError {
 
     /// True when the failure may go away on retry (transient storage trouble).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, LakeError::Store { source, .. }
-            if !matches!(source, object_store::Error::NotFound { .. }
-                | object_store::Error::AlreadyExists { .. }
-                | object_store::Error::Precondition { .. }
-                | object_store::Error::InvalidPath { .. }))
+        match self {
+            LakeError::S3 { retryable, .. } => *retryable,
+            _ => matches!(self, LakeError::Store { source, .. }
+                if !matches!(source, object_store::Error::NotFound { .. }
+                    | object_store::Error::AlreadyExists { .. }
+                    | object_store::Error::Precondition { .. }
+                    | object_store::Error::InvalidPath { .. })),
+        }
     }
 }
 

@@ -9,9 +9,12 @@ pub mod contract;
 pub mod error;
 pub mod layout;
 pub mod ordered_scan;
+pub mod prefixed;
 pub mod register;
+pub mod s3extras;
 pub mod store;
 pub mod write;
 
 pub use error::{LakeError, Result};
+pub use s3extras::S3Extras;
 pub use store::{InputObject, Lake};

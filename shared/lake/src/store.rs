@@ -1,7 +1,7 @@
 //! [`Lake`]: the lake root as one `ObjectStore`, whether it is a local folder or an S3 prefix.
 //!
 //! The store is rooted at the lake root (a `LocalFileSystem` with a prefix, or S3 wrapped in a
-//! `PrefixStore`), so every path below is relative to the root exactly as the data contract
+//! `PrefixStore`, see [`crate::prefixed`]), so every path below is relative to the root exactly as the data contract
 //! writes it, and DataFusion sees the same store under one URL ([`Lake::DF_URL`]).
 
 use std::sync::Arc;
@@ -9,14 +9,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 use datafusion::execution::context::SessionContext;
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
+use object_store::RetryConfig;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::Serialize;
 
 use crate::error::{LakeError, Result};
+use crate::prefixed::LakePrefix;
+use crate::s3extras::{S3Extras, S3Settings};
 
 /// An input object as the run manifest records it: key, size and version evidence.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -29,12 +31,47 @@ pub struct InputObject {
     pub modified: String,
 }
 
+/// object_store's retry policy, shortened by `CLAIMLAKE_S3_MAX_RETRIES` (default 10) and
+/// `CLAIMLAKE_S3_RETRY_TIMEOUT_SECS` (default 180): a scheduled function may prefer to fail fast
+/// with a retryable error and let the scheduler retry the whole run later. Request time-outs are
+/// object_store's own `AWS_TIMEOUT` / `AWS_CONNECT_TIMEOUT` (e.g. `5s`).
+fn retry_from_env() -> Result<Option<RetryConfig>> {
+    let read = |name: &str| -> Result<Option<u64>> {
+        match std::env::var(name) {
+            Ok(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| LakeError::Root {
+                    root: name.into(),
+                    message: format!("{v:?} is not a whole number"),
+                }),
+            Err(_) => Ok(None),
+        }
+    };
+    let retries = read("CLAIMLAKE_S3_MAX_RETRIES")?;
+    let timeout = read("CLAIMLAKE_S3_RETRY_TIMEOUT_SECS")?;
+    if retries.is_none() && timeout.is_none() {
+        return Ok(None);
+    }
+    let mut retry = RetryConfig::default();
+    if let Some(n) = retries {
+        retry.max_retries = n as usize;
+    }
+    if let Some(s) = timeout {
+        retry.retry_timeout = std::time::Duration::from_secs(s);
+    }
+    Ok(Some(retry))
+}
+
 /// The lake root. Cheap to clone; all clones share the store.
 #[derive(Debug, Clone)]
 pub struct Lake {
     store: Arc<dyn ObjectStore>,
     root: String,
     is_s3: bool,
+    /// Presigning and Object Lock, for lakes opened on S3.
+    s3_extras: Option<S3Extras>,
 }
 
 impl Lake {
@@ -61,7 +98,7 @@ impl Lake {
             let endpoint = std::env::var("CLAIMLAKE_S3_ENDPOINT")
                 .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
                 .ok();
-            if let Some(ep) = endpoint {
+            if let Some(ep) = &endpoint {
                 builder = builder
                     .with_allow_http(ep.starts_with("http://"))
                     .with_endpoint(ep);
@@ -70,24 +107,39 @@ impl Lake {
                 .map(|v| v == "true")
                 .unwrap_or(false);
             builder = builder.with_virtual_hosted_style_request(virtual_hosted);
+            if let Some(retry) = retry_from_env()? {
+                builder = builder.with_retry(retry);
+            }
             if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err()
             {
                 builder = builder.with_region("us-east-1");
             }
+            let region = builder
+                .get_config_value(&AmazonS3ConfigKey::Region)
+                .unwrap_or_else(|| "us-east-1".into());
             let s3 = builder.build().map_err(|e| LakeError::Root {
                 root: root.into(),
                 message: e.to_string(),
             })?;
             let prefix = prefix.trim_matches('/');
+            let s3_extras = S3Extras::new(S3Settings {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+                endpoint,
+                virtual_hosted,
+                region,
+                credentials: s3.credentials().clone(),
+            })?;
             let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
                 Arc::new(s3)
             } else {
-                Arc::new(PrefixStore::new(s3, prefix))
+                Arc::new(LakePrefix::new(s3, prefix))
             };
             Ok(Lake {
                 store,
                 root: root.to_string(),
                 is_s3: true,
+                s3_extras: Some(s3_extras),
             })
         } else {
             let local = root.strip_prefix("file://").unwrap_or(root);
@@ -107,6 +159,7 @@ impl Lake {
                 store: Arc::new(fs),
                 root: abs.display().to_string(),
                 is_s3: false,
+                s3_extras: None,
             })
         }
     }
@@ -117,7 +170,13 @@ impl Lake {
             store,
             root: root.into(),
             is_s3,
+            s3_extras: None,
         }
+    }
+
+    /// Presigned URLs and Object Lock retention: `Some` for a lake opened on S3.
+    pub fn s3_extras(&self) -> Option<&S3Extras> {
+        self.s3_extras.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
