@@ -82,12 +82,14 @@ pub async fn materialize(
     step: Step,
     params: &[(&str, String)],
 ) -> Result<Vec<RecordBatch>> {
+    let started = std::time::Instant::now();
     let df = frame(ctx, step, params).await?;
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(|source| EngineError::Sql {
         step: step.name.to_string(),
         source,
     })?;
+    profile(step, started, &batches);
     // The collected batches carry the physical schema (nullability may be narrower than the
     // plan's); the table must use theirs.
     let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
@@ -101,14 +103,37 @@ pub async fn collect(
     step: Step,
     params: &[(&str, String)],
 ) -> Result<Vec<RecordBatch>> {
-    frame(ctx, step, params)
+    let started = std::time::Instant::now();
+    let batches = frame(ctx, step, params)
         .await?
         .collect()
         .await
         .map_err(|source| EngineError::Sql {
             step: step.name.to_string(),
             source,
-        })
+        })?;
+    profile(step, started, &batches);
+    Ok(batches)
+}
+
+/// With `CLAIMLAKE_PROFILE` set, prints each step's wall time, rows and the process's resident
+/// memory to stderr: the cheapest way to see which step of a city-scale run dominates.
+fn profile(step: Step, started: std::time::Instant, batches: &[RecordBatch]) {
+    if std::env::var_os("CLAIMLAKE_PROFILE").is_none() {
+        return;
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let rss_mb = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * 4096 / (1024 * 1024));
+    eprintln!(
+        "[profile] {:<40} {:>8.1} s {:>10} rows  rss {} MB",
+        step.name,
+        started.elapsed().as_secs_f64(),
+        rows,
+        rss_mb.map_or("?".to_string(), |m| m.to_string())
+    );
 }
 
 /// Monthly settlement steps (monthly-settlement.md).

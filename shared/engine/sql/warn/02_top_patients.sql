@@ -33,9 +33,9 @@ SELECT r.patient_id,
        CAST(r.rk AS BIGINT) AS rank,
        CAST(${policy_year} AS INT) AS policy_year,
        CAST(${policy_version} AS INT) AS policy_version
-FROM ranked r
-CROSS JOIN middle m
+FROM middle m
 CROSS JOIN warning_policy s
+CROSS JOIN ranked r
 WHERE CAST(r.rk - 1 AS DECIMAL(20, 0)) < s.top_share * r.n
   AND r.quarter_cost * m.middle_count >= s.median_multiple * m.middle_sum
 ORDER BY r.patient_id

@@ -12,9 +12,9 @@ WITH outpatient AS (
          CAST(date_part('hour', c.settle_time) AS BIGINT) * 60
            + CAST(date_part('minute', c.settle_time) AS BIGINT) AS minute_of_day,
          m.min_patients
-  FROM q_claims c
-  JOIN institutions i ON i.institution_id = c.institution_id
-  JOIN warn_cluster_min_patients m ON m.budget_class = i.budget_class
+  FROM warn_cluster_min_patients m
+  JOIN institutions i ON m.budget_class = i.budget_class
+  JOIN q_claims c ON i.institution_id = c.institution_id
   WHERE c.visit_type IN ('general_outpatient', 'special_outpatient', 'pharmacy')
     AND c.reverses_claim_id IS NULL
 ),
@@ -32,8 +32,8 @@ SELECT 'R03' AS rule_id, o.claim_id, o.institution_id, o.patient_id, o.settle_da
        concat(CAST(b.claims AS VARCHAR), ' claims in bucket ', CAST(o.settle_date AS VARCHAR), ' ',
               lpad(CAST(b.bucket * ${cluster_bucket_minutes} / 60 AS VARCHAR), 2, '0'), ':',
               lpad(CAST(b.bucket * ${cluster_bucket_minutes} % 60 AS VARCHAR), 2, '0')) AS detail
-FROM bucketed o
-JOIN buckets b
+FROM buckets b
+JOIN bucketed o
   ON b.institution_id = o.institution_id AND b.settle_date = o.settle_date
  AND b.bucket = o.bucket
 ORDER BY o.claim_id
