@@ -97,6 +97,54 @@ pub async fn materialize(
     Ok(batches)
 }
 
+/// Runs a step and keeps its result as table `name` in local Parquet working files under `dir`
+/// (replacing any table of that name); returns the number of rows.
+///
+/// For working sets too large to hold in memory (a city quarter's claims and items): later steps
+/// read back only the columns they use, streaming, with exact row counts for join planning.
+pub async fn spill(
+    ctx: &SessionContext,
+    name: &str,
+    step: Step,
+    params: &[(&str, String)],
+    dir: &std::path::Path,
+) -> Result<u64> {
+    use datafusion::dataframe::DataFrameWriteOptions;
+    use datafusion::prelude::ParquetReadOptions;
+    let started = std::time::Instant::now();
+    let folder = format!("{}/", dir.join(name).display());
+    let sql_error = |source| EngineError::Sql {
+        step: step.name.to_string(),
+        source,
+    };
+    let df = frame(ctx, step, params).await?;
+    // The plan's schema, given explicitly: an empty result writes no file to infer it from.
+    let schema = df.schema().as_arrow().clone();
+    let written = df
+        .write_parquet(&folder, DataFrameWriteOptions::new(), None)
+        .await
+        .map_err(sql_error)?;
+    ctx.deregister_table(name)?;
+    ctx.register_parquet(
+        name,
+        &folder,
+        ParquetReadOptions::default().schema(&schema),
+    )
+    .await
+    .map_err(sql_error)?;
+    profile(step, started, &[]);
+    let rows = written
+        .first()
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+                .map(|a| a.value(0))
+        })
+        .unwrap_or(0);
+    Ok(rows)
+}
+
 /// Runs a step and collects its batches.
 pub async fn collect(
     ctx: &SessionContext,

@@ -344,10 +344,15 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
     inputs.extend(register_catalog(lake, &ctx).await?);
     inputs.extend(register_prev_month(lake, &ctx, q).await?);
     let p = quarter_params(q, policy);
-    sql::materialize(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p).await?;
-    let items = sql::frame(&ctx, steps::QUARTER_ITEMS, &p).await?;
-    ctx.deregister_table("q_items")?;
-    ctx.register_table("q_items", items.into_view())?;
+    // The quarter's netted claims and their items are the working set of every later step. A
+    // city quarter has ~15M claims and ~80M items: they go to local Parquet files (removed when
+    // the run ends) rather than memory, and each step reads back only its columns.
+    let work = tempfile::Builder::new()
+        .prefix("claimlake-warn-")
+        .tempdir()
+        .map_err(EngineError::WorkingFiles)?;
+    sql::spill(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p, work.path()).await?;
+    sql::spill(&ctx, "q_items", steps::QUARTER_ITEMS, &p, work.path()).await?;
     register_earlier_yellows(lake, &ctx, q).await?;
 
     let tables = compute(&ctx, q, policy).await?;
