@@ -125,13 +125,9 @@ pub async fn spill(
         .await
         .map_err(sql_error)?;
     ctx.deregister_table(name)?;
-    ctx.register_parquet(
-        name,
-        &folder,
-        ParquetReadOptions::default().schema(&schema),
-    )
-    .await
-    .map_err(sql_error)?;
+    ctx.register_parquet(name, &folder, ParquetReadOptions::default().schema(&schema))
+        .await
+        .map_err(sql_error)?;
     profile(step, started, &[]);
     let rows = written
         .first()
@@ -222,12 +218,15 @@ pub mod explain {
 /// Quarterly warnings steps (quarterly-warnings.md Parts A-C).
 pub mod warn {
     use super::Step;
-    pub const QUARTER_CLAIMS: Step = step!("warn/00_quarter_claims.sql");
-    pub const OPERATING: Step = step!("warn/01_operating_indicators.sql");
-    pub const TOP_PATIENTS: Step = step!("warn/02_top_patients.sql");
+    pub const QUARTER_CLAIMS: Step = step!("warn/00a_quarter_claims.sql");
+    pub const PREV_CLAIMS: Step = step!("warn/00c_prev_claims.sql");
+    pub const OPERATING_BASE: Step = step!("warn/01a_operating_base.sql");
+    pub const OPERATING: Step = step!("warn/01b_operating_indicators.sql");
+    pub const QUARTER_PATIENTS: Step = step!("warn/02a_quarter_patients.sql");
+    pub const TOP_PATIENTS: Step = step!("warn/02b_top_patients.sql");
     pub const WARNINGS: Step = step!("warn/03_warnings.sql");
     pub const CARDS: Step = step!("warn/04_cards.sql");
-    pub const QUARTER_ITEMS: Step = step!("warn/05_quarter_items.sql");
+    pub const QUARTER_ITEMS: Step = step!("warn/00b_quarter_items.sql");
     pub const INDICATORS: Step = step!("warn/06_indicators.sql");
     pub const SUSPICIONS: Step = step!("warn/07_suspicions.sql");
 }

@@ -2,11 +2,11 @@
 //! ledger the monthly settlement reads.
 //!
 //! Inputs: the quarter's months validated as ingest does (each month's used claims and items),
-//! netted within the quarter (`sql/warn/00_quarter_claims.sql`); the registry; the policy of the
-//! quarter's year; the yellow cards of earlier quarters of the year (card ledger). SQL steps:
-//! 01 operating indicators (Part A), 02 top patients and 03 associated / warned institutions
-//! (Parts B, C), 04 cards (Part C). Re-running a quarter replaces its cards and re-derives the
-//! red cards of later quarters of the same year.
+//! netted within the quarter (`sql/warn/00a_quarter_claims.sql`, spilled to local Parquet); the
+//! registry; the policy of the quarter's year; the yellow cards of earlier quarters of the year
+//! (card ledger). SQL steps: 01a/01b operating indicators (Part A), 02a/02b top patients and 03
+//! associated / warned institutions (Parts B, C), 04 cards (Part C). Re-running a quarter
+//! replaces its cards and re-derives the red cards of later quarters of the same year.
 
 use std::sync::Arc;
 
@@ -192,30 +192,29 @@ async fn register_month(
     Ok(v.inputs)
 }
 
-/// Registers `prev_claims`: the valid claims of the month before the quarter, netted within that
-/// month (R01 and R06 look back into it); empty when the lake has no claims for that month.
+/// Registers `prev_month_claims`: the valid claims of the month before the quarter, netted within
+/// that month (R01 and R06 look back into it); empty when the lake has no claims for that month.
 async fn register_prev_month(
     lake: &Lake,
     ctx: &SessionContext,
     q: Quarter,
 ) -> Result<Vec<InputObject>> {
     let prev = q.prev_month_before();
-    ctx.deregister_table("prev_claims")?;
+    ctx.deregister_table("prev_month_claims")?;
     if lake
         .list_parquet(&layout::claims_month(prev))
         .await?
         .is_empty()
     {
         let files: Vec<claimlake_lake::ordered_scan::ScanFile> = Vec::new();
-        register_ordered_or_empty(lake, ctx, "prev_claims", &files, &contract::claims()).await?;
+        register_ordered_or_empty(lake, ctx, "prev_month_claims", &files, &contract::claims())
+            .await?;
         return Ok(Vec::new());
     }
     let sub = new_session(None);
     let v = validate_month(lake, &sub, prev).await?;
-    let c = sub
-        .sql("SELECT * FROM claims_valid WHERE NOT is_reversal")
-        .await?;
-    ctx.register_table("prev_claims", c.into_view())?;
+    let c = sub.table("claims_valid").await?;
+    ctx.register_table("prev_month_claims", c.into_view())?;
     Ok(v.inputs)
 }
 
@@ -282,7 +281,9 @@ async fn compute(
 ) -> Result<Vec<(String, Vec<RecordBatch>)>> {
     let p = quarter_params(q, policy);
     register_policy(ctx, policy)?;
+    sql::materialize(ctx, "operating_base", steps::OPERATING_BASE, &p).await?;
     sql::materialize(ctx, "operating_indicators", steps::OPERATING, &p).await?;
+    sql::materialize(ctx, "quarter_patients", steps::QUARTER_PATIENTS, &p).await?;
     let top = sql::materialize(ctx, "top_patients", steps::TOP_PATIENTS, &p).await?;
     let warnings = sql::materialize(ctx, "warnings_q", steps::WARNINGS, &p).await?;
     let cards = sql::materialize(ctx, "cards_q", steps::CARDS, &p).await?;
@@ -353,6 +354,14 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
         .map_err(EngineError::WorkingFiles)?;
     sql::spill(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p, work.path()).await?;
     sql::spill(&ctx, "q_items", steps::QUARTER_ITEMS, &p, work.path()).await?;
+    sql::spill(&ctx, "prev_claims", steps::PREV_CLAIMS, &p, work.path()).await?;
+    // The validated months are no longer read: dropping their views frees the validation
+    // sessions' status tables before the rules run.
+    for i in 1..=3 {
+        ctx.deregister_table(format!("month_claims_{i}").as_str())?;
+        ctx.deregister_table(format!("month_items_{i}").as_str())?;
+    }
+    ctx.deregister_table("prev_month_claims")?;
     register_earlier_yellows(lake, &ctx, q).await?;
 
     let tables = compute(&ctx, q, policy).await?;
