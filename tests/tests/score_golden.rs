@@ -1143,3 +1143,43 @@ fn o_rows(m: &serde_json::Value, key: &str) -> u64 {
         .as_u64()
         .unwrap()
 }
+
+/// The year's claims are netted across months: a claim of March reversed in June (its exact
+/// mirror) counts in no indicator, while a suspicion of another claim still does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_month_reversal_nets_the_claim_out_of_the_year() {
+    let mut y = Year {
+        registry: vec![Inst::hospital("H1", "tertiary")],
+        score: options("0", "0", true) + RELEASES + EXAMPLE_RUBRIC,
+        assessments: vec![("H1", "onsite", "80"), ("H1", "procurement", "80")],
+        ..Default::default()
+    };
+    // Four claims of 100 (40 western, VBP 10), January to April.
+    for month in 1..=4 {
+        y.claims.push(claim(
+            &format!("H1-{month}"),
+            "H1",
+            month,
+            "40",
+            "0",
+            "60",
+            "10",
+        ));
+    }
+    // A March claim of 100 western drugs, all VBP, reversed in June by its mirror.
+    let (_, cancelled) = claim("H1-x", "H1", 3, "100", "0", "0", "100");
+    let mirror = cancelled.reversal("H1-x-rev", "2025-06-02 10:00:00");
+    y.claims.push((3, cancelled));
+    y.claims.push((6, mirror));
+    y.suspicions = vec![(1, "R05", "H1-1".into(), "H1")];
+    let (_dir, lake) = y.write().await;
+    let o = score(&lake).await;
+    let t = items(&o);
+    // Netted: 4 claims, VBP 40 of drugs 160 → 0.25 (un-netted it would be 140 / 260);
+    // 1 suspicious claim × 1000 / 4 = 250 (not 1000 / 5 = 200).
+    assert_eq!(item(&t, "H1", "vbp_share").dec("value"), d("0.25"));
+    assert_eq!(item(&t, "H1", "suspicions").dec("value"), d("250"));
+    // Its own peer group: drug ratio 160/400 ÷ 160/400 = 1.
+    assert_eq!(item(&t, "H1", "drug_ratio").dec("value"), d("1"));
+    assert_eq!(o.row_counts["claims"].used, 6);
+}

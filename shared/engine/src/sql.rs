@@ -177,7 +177,8 @@ pub mod warn_rules {
 /// Annual scores steps (annual-scores.md), one per spec step.
 pub mod score {
     use super::Step;
-    pub const YEAR_CLAIMS: Step = step!("score/00_year_claims.sql");
+    pub const MONTH_CLAIMS: Step = step!("score/00a_month_claims.sql");
+    pub const YEAR_CLAIMS: Step = step!("score/00b_year_claims.sql");
     pub const INPUT_CHECKS: Step = step!("score/01_input_checks.sql");
     pub const POPULATION: Step = step!("score/02_population.sql");
     pub const INDICATOR_VALUES: Step = step!("score/03_indicator_values.sql");

@@ -18,15 +18,12 @@ use crate::error::{EngineError, Result};
 use crate::ingest::{register_batches, register_ordered_or_empty, validate_month};
 use crate::manifest::TableCounts;
 use crate::session::new_session;
+use crate::sql::{self, score as steps};
 use crate::tables::{Col, register};
-
-/// Columns of a month's used claims that the scores read.
-const CLAIM_COLUMNS: &str = "claim_id, institution_id, visit_type, is_reversal, reverses_claim_id, \
-     total_amount, western_drug_amount, patent_drug_amount, herbal_amount, vbp_amount";
 
 /// The year's claims as read: the objects and the row counts of the twelve validations.
 #[derive(Debug, Clone, Default)]
-pub struct YearRows {
+pub struct YearClaims {
     pub inputs: Vec<InputObject>,
     /// `claims` and `claim_items`, summed over the months (each month reconciles, so the sums
     /// do: `read = used + quarantined + netted`).
@@ -42,11 +39,19 @@ fn add(total: &mut TableCounts, month: &TableCounts) {
     }
 }
 
-/// Validates months 1..12 of `year` (each in its own session, as the warnings do) and registers
-/// `year_rows`: the used claims of the twelve months, a view that streams them.
-pub async fn register_year_rows(lake: &Lake, ctx: &SessionContext, year: i32) -> Result<YearRows> {
-    let mut out = YearRows::default();
-    let mut union = Vec::new();
+/// Validates months 1..12 of `year`, each in its own session as the warnings do, sums each
+/// month's used claims per institution (step 00a) and registers the twelve months' sums as
+/// `month_claims`. Only these sums outlive a month's session, so a city year is never held in
+/// memory.
+pub async fn register_month_claims(
+    lake: &Lake,
+    ctx: &SessionContext,
+    year: i32,
+    params: &[(&str, String)],
+) -> Result<YearClaims> {
+    let mut out = YearClaims::default();
+    let mut batches = Vec::new();
+    let mut schema = None;
     for month in 1..=12u32 {
         let m = Month { year, month };
         let sub = new_session(None);
@@ -57,17 +62,22 @@ pub async fn register_year_rows(lake: &Lake, ctx: &SessionContext, year: i32) ->
             out.counts.entry("claim_items".into()).or_default(),
             &v.items,
         );
-        let rows = sub
-            .sql(&format!("SELECT {CLAIM_COLUMNS} FROM claims_valid"))
-            .await?;
-        let name = format!("month_claims_{month}");
-        ctx.deregister_table(name.as_str())?;
-        ctx.register_table(name.as_str(), rows.into_view())?;
-        union.push(format!("SELECT * FROM {name}"));
+        let mut p = params.to_vec();
+        p.push(("month", month.to_string()));
+        let df = sql::frame(&sub, steps::MONTH_CLAIMS, &p).await?;
+        schema.get_or_insert_with(|| Arc::new(df.schema().as_arrow().clone()));
+        let found = df.collect().await.map_err(|source| EngineError::Sql {
+            step: steps::MONTH_CLAIMS.name.to_string(),
+            source,
+        })?;
+        batches.extend(found);
     }
-    let all = ctx.sql(&union.join(" UNION ALL ")).await?;
-    ctx.deregister_table("year_rows")?;
-    ctx.register_table("year_rows", all.into_view())?;
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .or(schema)
+        .expect("twelve months were planned");
+    register_batches(ctx, "month_claims", schema, batches)?;
     Ok(out)
 }
 

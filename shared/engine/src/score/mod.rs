@@ -7,7 +7,8 @@
 //! data), the card ledger and suspicions of the four quarters, the twelve official statements,
 //! `inputs/assessments` and `inputs/investigations` of `Y`, and earlier years' scores.
 //!
-//! SQL steps under `sql/score/`: 00 the year's claims per institution, 01 input checks,
+//! SQL steps under `sql/score/`: 00a/00b the year's claims per institution (month by month,
+//! then summed), 01 input checks,
 //! 02 population and status, 03 indicator source values, 04 indicator points, 05 totals and
 //! grades, 06 decisions, 07 quality guarantee, 08 redistribution, 09–10 the output tables
 //! `scores` and `score_items` (`results/<table>/year=Y/data.parquet`), then the report
@@ -101,8 +102,8 @@ pub async fn score_year(lake: &Lake, year: i32) -> Result<ScoreOutcome> {
     let (history, objects) = inputs::register_history(lake, &ctx, year, policy).await?;
     read.extend(objects);
     inputs::register_policy(&ctx, policy)?;
-    let year_rows = inputs::register_year_rows(lake, &ctx, year).await?;
-    read.extend(year_rows.inputs);
+    let year_claims = inputs::register_month_claims(lake, &ctx, year, &p).await?;
+    read.extend(year_claims.inputs);
 
     sql::materialize(&ctx, "year_claims", steps::YEAR_CLAIMS, &p).await?;
     let population = sql::materialize(&ctx, "population", steps::POPULATION, &p).await?;
@@ -143,7 +144,7 @@ pub async fn score_year(lake: &Lake, year: i32) -> Result<ScoreOutcome> {
         tables,
         report,
         inputs: read,
-        row_counts: year_rows.counts,
+        row_counts: year_claims.counts,
         outputs,
     })
 }
