@@ -1183,3 +1183,26 @@ async fn a_cross_month_reversal_nets_the_claim_out_of_the_year() {
     assert_eq!(item(&t, "H1", "drug_ratio").dec("value"), d("1"));
     assert_eq!(o.row_counts["claims"].used, 6);
 }
+
+/// A year's scores stay open until the next year is scored (policy.md "Versions and
+/// recomputation"): once 2026 has scores, scoring 2025 again is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_is_closed_once_the_next_year_is_scored() {
+    let y = Year {
+        registry: vec![Inst::clinic("C1", "other_primary")],
+        score: options("0", "0", true) + RELEASES + ONSITE_ONLY,
+        assessments: vec![("C1", "onsite", "80")],
+        ..Default::default()
+    };
+    let (_dir, lake) = y.write().await;
+    lake.put(
+        "results/scores/year=2026/data.parquet",
+        lake.get("results/statements/year=2025/month=01/data.parquet")
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let err = score_year(&lake, YEAR).await.unwrap_err().to_string();
+    assert!(err.contains("the scores of 2025 are closed"), "{err}");
+}

@@ -89,6 +89,21 @@ pub async fn score_year(lake: &Lake, year: i32) -> Result<ScoreOutcome> {
         .validate_for_scoring()
         .map_err(|e| EngineError::Precondition(format!("{}: {e}", layout::policy(year))))?;
     let policy = &loaded.policy;
+    // policy.md "Versions and recomputation": a year's scores stay open until the next year is
+    // scored (its no-renewal rule read them); after that they are never replaced.
+    let next = layout::annual_result("scores", year + 1);
+    if !lake
+        .list_parquet(next.trim_end_matches("/data.parquet"))
+        .await?
+        .is_empty()
+    {
+        return Err(EngineError::Precondition(format!(
+            "the scores of {year} are closed: {} has been scored ({next} exists in {}), and its \
+             no-renewal decisions read {year}'s scores; they are not replaced",
+            year + 1,
+            lake.root()
+        )));
+    }
     let ctx = new_session(None);
     lake.register_in(&ctx);
     let mut read = vec![loaded.object.clone()];
