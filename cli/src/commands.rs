@@ -73,6 +73,16 @@ pub struct WarnArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Lake root: a folder or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake")]
+    pub lake: String,
+    /// The year to score (its twelve months settled and four quarters warned).
+    #[arg(long)]
+    pub year: i32,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Lake root for the demo.
     #[arg(long, default_value = "./lake")]
@@ -220,6 +230,13 @@ pub async fn warn(a: WarnArgs) -> CliResult {
     Ok(())
 }
 
+pub async fn score(a: ScoreArgs) -> CliResult {
+    let lake = Lake::open(&a.lake)?;
+    let o = runs::score(&lake, a.year).await?.outcome;
+    summary::print_scores(&o);
+    Ok(())
+}
+
 fn print_validation(v: &MonthValidation) {
     for (name, c) in [("claims", &v.claims), ("claim_items", &v.items)] {
         println!(
@@ -257,7 +274,7 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     let lake = Lake::open(&a.lake)?;
     // As in production: each month is settled, and each quarter's warnings run after its third
     // month, so their cards act on the following months' settlement.
-    let pb = bar(16, "settle/warn");
+    let pb = bar(17, "year");
     let mut settled = Vec::new();
     let mut warned = Vec::new();
     for month in 1..=12 {
@@ -270,6 +287,8 @@ pub async fn demo(a: DemoArgs) -> CliResult {
             pb.inc(1);
         }
     }
+    let scored = runs::score(&lake, 2025).await?.outcome;
+    pb.inc(1);
     pb.finish_and_clear();
     for o in &settled {
         print_validation(&o.validation);
@@ -297,6 +316,7 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     if let Some(dec) = settled.last() {
         summary::print_year(&settled, dec);
     }
+    summary::print_scores(&scored);
     println!("demo lake at {} (results/, reports/, runs/)", lake.root());
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod ingest;
 pub mod manifest;
 pub mod runs;
+pub mod score;
 pub mod session;
 pub mod settle;
 pub mod sql;

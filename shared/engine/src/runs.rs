@@ -8,6 +8,7 @@ use claimlake_lake::Lake;
 use crate::error::Result;
 use crate::ingest::{MonthValidation, validate_month};
 use crate::manifest::RunManifest;
+use crate::score::{ScoreOutcome, score_year};
 use crate::session::new_session;
 use crate::settle::{SettleOutcome, settle_month};
 use crate::warn::{WarnOutcome, warn_quarter};
@@ -88,6 +89,25 @@ pub async fn warn(
         Ok(o) => {
             manifest.policy = Some(o.policy.clone());
             manifest.inputs = o.inputs.clone();
+            manifest.outputs = o.outputs.clone();
+            manifest.finish(lake, None).await?;
+            Ok(Recorded {
+                run_id: manifest.run_id,
+                outcome: o,
+            })
+        }
+        Err(e) => record_failure(lake, manifest, e).await,
+    }
+}
+
+/// `score`: runs the annual scores of `year` and writes its manifest.
+pub async fn score(lake: &Lake, year: i32) -> Result<Recorded<ScoreOutcome>> {
+    let mut manifest = RunManifest::start("score", &year.to_string(), None);
+    match score_year(lake, year).await {
+        Ok(o) => {
+            manifest.policy = Some(o.policy.clone());
+            manifest.inputs = o.inputs.clone();
+            manifest.row_counts = o.row_counts.clone();
             manifest.outputs = o.outputs.clone();
             manifest.finish(lake, None).await?;
             Ok(Recorded {

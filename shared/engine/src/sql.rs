@@ -245,3 +245,20 @@ pub mod warn_rules {
     pub const R08: Step = step!("warn/rules/r08_cross_province_inpatient.sql");
     pub const INPATIENT_INDICATORS: Step = step!("warn/rules/inpatient_indicators.sql");
 }
+
+/// Annual scores steps (annual-scores.md), one per spec step.
+pub mod score {
+    use super::Step;
+    pub const MONTH_CLAIMS: Step = step!("score/00a_month_claims.sql");
+    pub const YEAR_CLAIMS: Step = step!("score/00b_year_claims.sql");
+    pub const INPUT_CHECKS: Step = step!("score/01_input_checks.sql");
+    pub const POPULATION: Step = step!("score/02_population.sql");
+    pub const INDICATOR_VALUES: Step = step!("score/03_indicator_values.sql");
+    pub const SCORE_ITEMS: Step = step!("score/04_score_items.sql");
+    pub const TOTALS: Step = step!("score/05_totals.sql");
+    pub const DECISIONS: Step = step!("score/06_decisions.sql");
+    pub const GUARANTEE: Step = step!("score/07_guarantee.sql");
+    pub const BONUS: Step = step!("score/08_bonus.sql");
+    pub const SCORES: Step = step!("score/09_scores.sql");
+    pub const SCORE_ITEMS_OUT: Step = step!("score/10_score_items.sql");
+}
