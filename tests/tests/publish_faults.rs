@@ -60,7 +60,7 @@ async fn folder(mem: &InMemory, name: &str) -> Snapshot {
 async fn prepare() -> Case {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    write_small_lake(&lake, 2, &small_policy(1, "6000.00")).await;
+    write_small_lake(&lake, 2, &small_policy(1, "3000.00")).await;
     runs::settle(
         &lake,
         Month {
@@ -71,7 +71,7 @@ async fn prepare() -> Case {
     .await
     .unwrap();
     runs::settle(&lake, FEB).await.unwrap();
-    write_policy(&lake, 2025, &small_policy(2, "7200.00"));
+    write_policy(&lake, 2025, &small_policy(2, "3600.00"));
     let base = load_into_memory(dir.path()).await;
     let old = official(&base).await;
     let lineage = lake

@@ -12,6 +12,7 @@ pub mod error;
 pub mod layout;
 pub mod lock;
 pub mod ordered_scan;
+pub mod prefixed;
 pub mod publish;
 pub mod register;
 pub mod scenario;

@@ -1,8 +1,9 @@
 //! [`Lake`]: the lake root as one `ObjectStore`, whether it is a local folder or an S3 prefix.
 //!
 //! The store is rooted at the lake root (a `LocalFileSystem` with a prefix, or S3 wrapped in a
-//! `PrefixStore`), so every path below is relative to the root exactly as the data contract
-//! writes it, and DataFusion sees the same store under one URL ([`Lake::DF_URL`]).
+//! prefix store, [`crate::prefixed::Prefixed`]), so every path below is relative to the root
+//! exactly as the data contract writes it, and DataFusion sees the same store under one URL
+//! ([`Lake::DF_URL`]).
 
 use std::sync::Arc;
 
@@ -12,7 +13,6 @@ use futures::TryStreamExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,7 @@ impl Lake {
             let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
                 Arc::new(s3)
             } else {
-                Arc::new(PrefixStore::new(s3, prefix))
+                Arc::new(crate::prefixed::Prefixed::new(Arc::new(s3), prefix))
             };
             Ok(Lake {
                 own: store.clone(),
@@ -148,9 +148,9 @@ impl Lake {
             root: self.root.clone(),
             message,
         })?;
-        let own: Arc<dyn ObjectStore> = Arc::new(PrefixStore::new(
+        let own: Arc<dyn ObjectStore> = Arc::new(crate::prefixed::Prefixed::new(
             self.own.clone(),
-            crate::layout::scenario(name).as_str(),
+            &crate::layout::scenario(name),
         ));
         let store = Arc::new(crate::scenario::ScenarioStore::new(
             self.store.clone(),
