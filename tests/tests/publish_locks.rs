@@ -224,3 +224,51 @@ async fn the_lock_of_a_finished_run_is_taken_over_at_once() {
     // The finished run's manifest is left as it was.
     assert_eq!(manifest(&lake, &done.run_id).await["status"], "succeeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_lock_was_taken_over_replaces_nothing() {
+    let (_dir, lake) = small_lake(1).await;
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel::<()>();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let opts = PublishOptions::default();
+    let slow = publish::run(&lake, "settle", "2025-01", &opts, |staged| async move {
+        locked_tx.send(()).unwrap();
+        go_rx.await.unwrap();
+        Ok(Computed::new(settle_month(&staged, JAN).await?))
+    });
+    let takeover = async {
+        locked_rx.await.unwrap();
+        // Another run took the lock over while this one computed for too long.
+        plant_lock(
+            &lake,
+            "2025-01",
+            "20250201T090000000000Z-next0001",
+            Utc::now(),
+        )
+        .await;
+        go_tx.send(()).unwrap();
+    };
+    let (slow, ()) = tokio::join!(slow, takeover);
+    let err = slow.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("was taken over by run 20250201T090000000000Z-next0001"),
+        "{err}"
+    );
+    assert!(
+        !lake
+            .exists(&layout::monthly_result("statements", JAN))
+            .await
+            .unwrap(),
+        "nothing official was written"
+    );
+    assert!(lake.list("staging").await.unwrap().is_empty());
+    assert!(lake.list("publish/journal").await.unwrap().is_empty());
+    // The new holder's lock is left alone.
+    assert!(
+        lake.exists(&layout::lock("settle", "2025-01"))
+            .await
+            .unwrap()
+    );
+}

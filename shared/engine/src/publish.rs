@@ -197,6 +197,7 @@ where
     );
     // Nothing official changes in these steps: a failure only discards the staging.
     let prepared = async {
+        lake.check_lock(&lock).await?;
         lake.write_journal(&journal).await?;
         lake.save_history(&mut journal).await?;
         lake.check_lock(&lock).await

@@ -8,7 +8,8 @@
 //! month `L`: every month pays `fund_month = fund_cum(m) - fund_cum(m-1)`, and `fund_cum(m)` is
 //! built from months 1..m alone. So when the new version is adopted for month `L+1`, it pays
 //! `fund_cum_new(L+1) - fund_cum_official(L)` = what `L+1` pays under the new version all along
-//! (`fund_cum_new(L+1) - fund_cum_new(L)`) + the correction `fund_cum_new(L) - fund_cum_official(L)`.
+//! (`fund_cum_new(L+1) - fund_cum_new(L)`) + the correction
+//! `fund_cum_new(L) - fund_cum_official(L)`.
 
 use std::collections::BTreeMap;
 

@@ -118,10 +118,11 @@ pub fn staging(run_id: &str) -> String {
 /// Folder of the publish journals (one per (kind, period) being published).
 pub const JOURNALS: &str = "publish/journal";
 
-/// The publish journal of a (kind, period): what is being copied into place, and what it
-/// replaces, so that an interrupted publish can be completed or rolled back.
-pub fn journal(kind: &str, period: &str) -> String {
-    format!("{JOURNALS}/{kind}/{period}.json")
+/// The publish journal of run `run_id` of a (kind, period): what is being copied into place,
+/// and what it replaces, so that an interrupted publish can be completed or rolled back. Keyed
+/// by run too, so a run whose lock was taken over can never overwrite its successor's journal.
+pub fn journal(kind: &str, period: &str, run_id: &str) -> String {
+    format!("{JOURNALS}/{kind}/{period}/{run_id}.json")
 }
 
 /// Which run wrote the official object `key` (and its SHA-256): `publish/lineage/<key>.json`.
@@ -137,7 +138,8 @@ pub fn lineage(key: &str) -> String {
 ///   itself a hive-partitioned folder of every version, queryable like the table);
 /// - any other `<top>/<path>/data.<ext>` (restricted tables, quarantine, ledger) →
 ///   `history/<top>/<path>/<run_id>.<ext>`;
-/// - a named object `<top>/<path>/<name>.<ext>` (reports) → `history/<top>/<path>/<name>/<run_id>.<ext>`.
+/// - a named object `<top>/<path>/<name>.<ext>` (reports) →
+///   `history/<top>/<path>/<name>/<run_id>.<ext>`.
 ///
 /// `run_id` is the run that wrote the replaced version (from its lineage record), or
 /// `unrecorded-<sha256 prefix>` for an object no recorded run wrote.

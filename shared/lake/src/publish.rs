@@ -4,8 +4,9 @@
 //!
 //! The steps, each on the lake's own space (the official lake, or a scenario's folder):
 //!
-//! 1. [`Lake::write_journal`] (`publish/journal/<kind>/<period>.json`, state `staged`): the
-//!    staged objects and their SHA-256, and the run's manifest as it will be written.
+//! 1. [`Lake::write_journal`] (`publish/journal/<kind>/<period>/<run_id>.json`, state
+//!    `staged`): the staged objects and their SHA-256, and the run's manifest as it will be
+//!    written.
 //! 2. [`Lake::save_history`]: each official object the run replaces is read, compared with its
 //!    staged version (identical bytes are left alone), and kept with [`Lake::put_retained`] at
 //!    [`layout::history`]`(key, replaced_run_id)`; the journal moves to `replacing`.
@@ -86,7 +87,7 @@ impl JournalEntry {
     }
 }
 
-/// A publish in progress (`publish/journal/<kind>/<period>.json`).
+/// A publish in progress (`publish/journal/<kind>/<period>/<run_id>.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Journal {
     pub run_id: String,
@@ -149,7 +150,7 @@ impl Journal {
 
     /// The journal's key.
     pub fn key(&self) -> String {
-        layout::journal(&self.kind, &self.period)
+        layout::journal(&self.kind, &self.period, &self.run_id)
     }
 
     /// The official objects this publish replaces (with their history keys).
