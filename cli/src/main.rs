@@ -3,6 +3,7 @@
 
 mod commands;
 mod explain;
+mod recompute;
 mod summary;
 
 use std::process::ExitCode;
@@ -42,6 +43,12 @@ enum Command {
     /// Run the annual agreement assessment of a year (after December's settlement and Q4's
     /// warnings): 100-point scores, grades, decisions and the quality-guarantee release.
     Score(commands::ScoreArgs),
+    /// Re-run the open (latest) month or quarter after a policy adjustment and replace it,
+    /// writing reports/<kind>/<period>.diff.json; a closed period is refused (see `impact`).
+    Recompute(recompute::RecomputeArgs),
+    /// What a scenario's policy would have changed in closed months: recomputes the chain of
+    /// months under it and reports the correction the next official settlement would carry.
+    Impact(recompute::ImpactArgs),
     /// The demo: generate a `small` lake into ./lake, then settle every month and warn every
     /// quarter in order (cards act on the following months), score the year, with a closing
     /// summary.
@@ -58,6 +65,8 @@ async fn main() -> ExitCode {
         Command::Explain(a) => explain::explain(a).await,
         Command::Warn(a) => commands::warn(a).await,
         Command::Score(a) => commands::score(a).await,
+        Command::Recompute(a) => recompute::recompute(a).await,
+        Command::Impact(a) => recompute::impact(a).await,
         Command::Demo(a) => commands::demo(a).await,
     };
     match result {

@@ -1,8 +1,10 @@
 //! Test support shared by the integration tests: hand-made lakes (rows built field by field so
 //! each test reads like the rule it checks) and the paths of the conformance material.
 
+pub mod faults;
 pub mod fixtures;
 pub mod golden;
+pub mod publishing;
 
 use std::path::PathBuf;
 

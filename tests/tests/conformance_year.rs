@@ -2,12 +2,12 @@
 //! month, run each quarter's warnings after its third month (its cards act on the following
 //! months), settle January 2026 — with the engine's own card ledger, nothing copied from
 //! `expected/`. Then score 2025 (the lake holds 2024's scores for the no-renewal rule). The
-//! settlement, warning and score tables must equal `expected/` exactly (compare.py).
+//! settlement, warning and score tables must equal `expected/` exactly (compare.py). Every run
+//! goes through the production path (`runs`: lock, staging, publish, manifest), so this also
+//! shows that publishing leaves the results byte-for-byte what the computation made.
 
 use claimlake_domain::period::{Month, Quarter};
-use claimlake_engine::score::score_year;
-use claimlake_engine::settle::settle_month;
-use claimlake_engine::warn::warn_quarter;
+use claimlake_engine::runs;
 use claimlake_lake::Lake;
 use claimlake_tests::{assert_compare, conformance_dir, copy_tree};
 
@@ -26,7 +26,7 @@ async fn interleaved_year_matches_expected() {
                 year: 2025,
                 month: (quarter - 1) * 3 + k,
             };
-            settle_month(&lake, m)
+            runs::settle(&lake, m)
                 .await
                 .unwrap_or_else(|e| panic!("settle {m}: {e}"));
         }
@@ -34,11 +34,11 @@ async fn interleaved_year_matches_expected() {
             year: 2025,
             quarter,
         };
-        warn_quarter(&lake, q)
+        runs::warn(&lake, q)
             .await
             .unwrap_or_else(|e| panic!("warn {q}: {e}"));
     }
-    settle_month(
+    runs::settle(
         &lake,
         Month {
             year: 2026,
@@ -47,9 +47,10 @@ async fn interleaved_year_matches_expected() {
     )
     .await
     .unwrap();
-    let scored = score_year(&lake, 2025)
+    let scored = runs::score(&lake, 2025)
         .await
-        .unwrap_or_else(|e| panic!("score 2025: {e}"));
+        .unwrap_or_else(|e| panic!("score 2025: {e}"))
+        .outcome;
 
     assert_compare(&lake_dir, &["--tables", TABLES], "ALL MATCH (13 tables)");
 
@@ -61,4 +62,11 @@ async fn interleaved_year_matches_expected() {
     assert_eq!(g.pool, g.bonus + g.undistributed);
     assert!(g.undistributed.is_zero());
     assert_eq!(scored.report.history.failing_without_history, 1);
+    // Every publish finished: no journal, no staging, no lock left behind.
+    for folder in ["publish/journal", "staging", "locks"] {
+        assert!(
+            lake.list(folder).await.unwrap().is_empty(),
+            "{folder} is empty after the year"
+        );
+    }
 }

@@ -41,8 +41,43 @@ pub struct WarnOutcome {
     pub report: WarnReport,
     pub inputs: Vec<InputObject>,
     pub outputs: Vec<WrittenObject>,
-    /// Later quarters whose red cards were re-derived, and the settlement months they touch.
+    /// Later quarters whose red cards were re-derived, and the settlement months they touch
+    /// (one line each, for people).
     pub rederived: Vec<String>,
+    /// The same, as data.
+    pub rederived_cards: Vec<RederivedCards>,
+}
+
+/// A later quarter of the year whose cards changed when an earlier quarter was re-run.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RederivedCards {
+    pub quarter: String,
+    /// The cards added, removed or changed (`institution color`).
+    pub changed: Vec<String>,
+    /// The settlement months those cards act on, before or after the change (`YYYY-MM`).
+    pub months: Vec<String>,
+    /// Those months already settled in this lake: closed, they keep their results; the change
+    /// reaches payments only through months settled from now on.
+    pub settled: Vec<String>,
+}
+
+impl RederivedCards {
+    /// One line for people.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}: cards re-derived ({}); they act on settlement months {}",
+            self.quarter,
+            self.changed.join(", "),
+            self.months.join(", ")
+        );
+        if !self.settled.is_empty() {
+            s.push_str(&format!(
+                " (already settled, kept as paid: {})",
+                self.settled.join(", ")
+            ));
+        }
+        s
+    }
 }
 
 impl WarnOutcome {
@@ -70,6 +105,9 @@ pub struct WarnReport {
     pub suspicions_by_rule: std::collections::BTreeMap<String, u64>,
     pub cards: Vec<CardLine>,
     pub peer_values: Vec<PeerValue>,
+    /// Later quarters whose cards this run re-derived (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rederived: Vec<RederivedCards>,
     pub notes: Vec<String>,
 }
 
@@ -378,12 +416,13 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
         };
         outputs.push(lake.write_parquet(&key, &schema, batches).await?);
     }
-    let report = report(&ctx, q, &loaded, &tables).await?;
+    let rederived_cards = rederive_later_cards(lake, q, policy).await?;
+    let mut report = report(&ctx, q, &loaded, &tables).await?;
+    report.rederived = rederived_cards.clone();
     outputs.push(
         lake.write_json(&layout::report("warnings", &q.report_stem()), &report)
             .await?,
     );
-    let rederived = rederive_later_cards(lake, q, policy).await?;
     Ok(WarnOutcome {
         quarter: q,
         policy: loaded.reference(),
@@ -391,7 +430,8 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
         report,
         inputs,
         outputs,
-        rederived,
+        rederived: rederived_cards.iter().map(RederivedCards::line).collect(),
+        rederived_cards,
     })
 }
 
@@ -405,9 +445,65 @@ fn table_of(name: &str) -> &str {
     }
 }
 
+/// The cards of a card table as (institution, color, effect_from_month, effect_months).
+fn card_rows(batches: &[RecordBatch]) -> std::collections::BTreeSet<(String, String, String, u64)> {
+    use crate::cells::{count, text};
+    let mut out = std::collections::BTreeSet::new();
+    for b in batches {
+        for i in 0..b.num_rows() {
+            out.insert((
+                text(b, "institution_id", i),
+                text(b, "color", i),
+                text(b, "effect_from_month", i),
+                count(b, "effect_months", i),
+            ));
+        }
+    }
+    out
+}
+
+/// What changed between two versions of a later quarter's cards, and the months it touches.
+async fn card_changes(
+    lake: &Lake,
+    later: Quarter,
+    old: &[RecordBatch],
+    new: &[RecordBatch],
+) -> Result<RederivedCards> {
+    let (old, new) = (card_rows(old), card_rows(new));
+    let mut changed = std::collections::BTreeSet::new();
+    let mut months = std::collections::BTreeSet::new();
+    for (inst, color, from, n) in old.symmetric_difference(&new) {
+        changed.insert(format!("{inst} {color}"));
+        if let Ok(first) = from.parse::<Month>() {
+            for k in 0..(*n).max(1) {
+                months.insert(first.plus(k as i32));
+            }
+        }
+    }
+    let mut settled = Vec::new();
+    for m in &months {
+        if lake
+            .exists(&layout::monthly_result("statements", *m))
+            .await?
+        {
+            settled.push(m.to_string());
+        }
+    }
+    Ok(RederivedCards {
+        quarter: later.to_string(),
+        changed: changed.into_iter().collect(),
+        months: months.iter().map(|m| m.to_string()).collect(),
+        settled,
+    })
+}
+
 /// After quarter `q` changed, re-derives the yellow counts and red cards of the later quarters
 /// of the year that already have cards (their warned institutions stay as computed).
-async fn rederive_later_cards(lake: &Lake, q: Quarter, policy: &Policy) -> Result<Vec<String>> {
+async fn rederive_later_cards(
+    lake: &Lake,
+    q: Quarter,
+    policy: &Policy,
+) -> Result<Vec<RederivedCards>> {
     let mut touched = Vec::new();
     for k in (q.quarter + 1)..=4 {
         let later = Quarter {
@@ -439,10 +535,7 @@ async fn rederive_later_cards(lake: &Lake, q: Quarter, policy: &Policy) -> Resul
         let (new_bytes, _) = claimlake_lake::write::encode_parquet(&schema, &cards)?;
         if new_bytes != bytes {
             lake.write_parquet(&key, &schema, &cards).await?;
-            let issue = later.issue_month();
-            touched.push(format!(
-                "{later}: red cards re-derived; settlement months from {issue} are affected"
-            ));
+            touched.push(card_changes(lake, later, &batches, &cards).await?);
         }
     }
     Ok(touched)
@@ -486,6 +579,7 @@ async fn report(
         suspicions_by_rule: Default::default(),
         cards: Vec::new(),
         peer_values: Vec::new(),
+        rederived: Vec::new(),
         notes: Vec::new(),
     };
     for b in get("warnings") {
