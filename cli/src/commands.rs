@@ -5,9 +5,12 @@ use std::time::Instant;
 use claimlake_datagen::{GenConfig, Scale};
 use claimlake_domain::period::Month;
 use claimlake_engine::ingest::MonthValidation;
-use claimlake_engine::runs;
+use claimlake_engine::publish::PublishOptions;
+use claimlake_engine::recompute::{PeriodStatus, month_status};
+use claimlake_engine::runs::{self, RunOptions};
 use claimlake_engine::settle::SettleOutcome;
-use claimlake_lake::Lake;
+use claimlake_engine::warn::WarnOutcome;
+use claimlake_lake::{Lake, layout};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -57,9 +60,16 @@ pub struct SettleArgs {
     /// The month to settle, YYYY-MM (needs the previous month's official results).
     #[arg(long, conflicts_with = "through", required_unless_present = "through")]
     pub month: Option<String>,
-    /// Settle January..this month (YYYY-MM) of its year, in order.
+    /// Settle January..this month (YYYY-MM) of its year, in order (months already settled and
+    /// closed are kept).
     #[arg(long)]
     pub through: Option<String>,
+    /// Settle in this scenario (under scenarios/NAME/): official inputs, never official results.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The scenario's policy file (with --scenario).
+    #[arg(long, requires = "scenario")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +80,28 @@ pub struct WarnArgs {
     /// The quarter, e.g. 2025Q1 (its three months must have claims).
     #[arg(long)]
     pub quarter: String,
+    /// Run in this scenario (under scenarios/NAME/): official inputs, never official results.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The scenario's policy file (with --scenario).
+    #[arg(long, requires = "scenario")]
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Lake root: a folder or s3://bucket/prefix.
+    #[arg(long, default_value = "./lake")]
+    pub lake: String,
+    /// The year to score (its twelve months settled and four quarters warned).
+    #[arg(long)]
+    pub year: i32,
+    /// Run in this scenario (under scenarios/NAME/): official inputs, never official results.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// The scenario's policy file (with --scenario).
+    #[arg(long, requires = "scenario")]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -142,7 +174,39 @@ pub async fn settle_and_record(
     Ok(runs::settle(lake, m).await?.outcome)
 }
 
-fn print_settlement(o: &SettleOutcome) {
+/// Run options from the `--scenario` and `--policy` flags (the policy file is read here).
+pub fn run_options(
+    scenario: Option<&str>,
+    policy: Option<&str>,
+) -> Result<RunOptions, Box<dyn std::error::Error>> {
+    let mut opts = RunOptions {
+        scenario: scenario.map(str::to_string),
+        policy: None,
+        publish: PublishOptions::from_env(),
+    };
+    if let Some(path) = policy {
+        let bytes = std::fs::read(path).map_err(|e| format!("policy file {path}: {e}"))?;
+        opts.policy = Some(bytes.into());
+    }
+    Ok(opts)
+}
+
+/// Prints where a run's report is and, on an S3 lake, a presigned URL to fetch it
+/// (`CLAIMLAKE_PRESIGN_SECONDS`, one hour by default) for people without lake credentials.
+pub async fn print_report(
+    lake: &Lake,
+    opts: &RunOptions,
+    key: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let target = opts.target(lake)?;
+    println!("  report: {}", target.root_key(key));
+    if let Some(url) = target.presigned_url(key).await? {
+        println!("  report URL: {url}");
+    }
+    Ok(())
+}
+
+pub fn print_settlement(o: &SettleOutcome) {
     let t = &o.report.totals;
     println!(
         "{} settled: {} institutions, {} claims settled, {} excluded; fund {} this month, paid {}, withheld {}, held {}",
@@ -176,10 +240,30 @@ pub async fn settle(a: SettleArgs) -> CliResult {
         }
         (None, None) => return Err("give --month or --through".into()),
     };
+    let opts = run_options(a.scenario.as_deref(), a.policy.as_deref())?;
     let mut m = first;
     loop {
-        let o = settle_and_record(&lake, m).await?;
-        print_settlement(&o);
+        let closed = match month_status(&lake, m).await? {
+            PeriodStatus::Closed { by } => Some(by),
+            _ => None,
+        };
+        match closed {
+            // `--through` settles what is missing; a single closed month is refused (and says why).
+            Some(by) if a.through.is_some() && opts.scenario.is_none() => {
+                println!("{m} already settled and closed (by {by}): kept");
+            }
+            _ => {
+                let r = runs::settle_with(&lake, m, &opts).await?;
+                print_settlement(&r.outcome);
+                print_report(&lake, &opts, &layout::report("settlement", &m.to_string())).await?;
+                if let Some(d) = &r.diff {
+                    crate::recompute::print_diff(
+                        d,
+                        &claimlake_lake::layout::diff_report("settlement", &m.to_string()),
+                    );
+                }
+            }
+        }
         if m == last {
             break;
         }
@@ -191,7 +275,20 @@ pub async fn settle(a: SettleArgs) -> CliResult {
 pub async fn warn(a: WarnArgs) -> CliResult {
     let q: claimlake_domain::period::Quarter = a.quarter.parse()?;
     let lake = Lake::open(&a.lake)?;
-    let o = runs::warn(&lake, q).await?.outcome;
+    let opts = run_options(a.scenario.as_deref(), a.policy.as_deref())?;
+    let r = runs::warn_with(&lake, q, &opts).await?;
+    print_warnings(&r.outcome);
+    print_report(&lake, &opts, &layout::report("warnings", &q.report_stem())).await?;
+    if let Some(d) = &r.diff {
+        crate::recompute::print_diff(
+            d,
+            &claimlake_lake::layout::diff_report("warnings", &q.report_stem()),
+        );
+    }
+    Ok(())
+}
+
+pub fn print_warnings(o: &WarnOutcome) {
     let r = &o.report;
     println!(
         "{} warnings: {} institutions ({} eligible), {} operating-detected, {} associated, {} warned, {} top patients",
@@ -216,6 +313,20 @@ pub async fn warn(a: WarnArgs) -> CliResult {
     }
     for line in &o.rederived {
         println!("    {line}");
+    }
+}
+
+pub async fn score(a: ScoreArgs) -> CliResult {
+    let lake = Lake::open(&a.lake)?;
+    let opts = run_options(a.scenario.as_deref(), a.policy.as_deref())?;
+    let r = runs::score_with(&lake, a.year, &opts).await?;
+    summary::print_scores(&r.outcome);
+    print_report(&lake, &opts, &layout::report("scores", &a.year.to_string())).await?;
+    if let Some(d) = &r.diff {
+        crate::recompute::print_diff(
+            d,
+            &claimlake_lake::layout::diff_report("scores", &a.year.to_string()),
+        );
     }
     Ok(())
 }
@@ -245,6 +356,23 @@ pub async fn validate(a: ValidateArgs) -> CliResult {
 }
 
 pub async fn demo(a: DemoArgs) -> CliResult {
+    // The demo starts from a fresh lake: results of an earlier demo would close its months.
+    let lake = Lake::open(&a.lake)?;
+    for derived in [
+        "results",
+        "restricted",
+        "reports",
+        "runs",
+        "history",
+        "staging",
+        "publish",
+        "locks",
+        "ledger",
+        "quarantine",
+        "scenarios",
+    ] {
+        lake.delete_prefix(derived).await?;
+    }
     generate(GenerateArgs {
         out: a.lake.clone(),
         year: 2025,
@@ -257,7 +385,7 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     let lake = Lake::open(&a.lake)?;
     // As in production: each month is settled, and each quarter's warnings run after its third
     // month, so their cards act on the following months' settlement.
-    let pb = bar(16, "settle/warn");
+    let pb = bar(17, "year");
     let mut settled = Vec::new();
     let mut warned = Vec::new();
     for month in 1..=12 {
@@ -270,6 +398,8 @@ pub async fn demo(a: DemoArgs) -> CliResult {
             pb.inc(1);
         }
     }
+    let scored = runs::score(&lake, 2025).await?.outcome;
+    pb.inc(1);
     pb.finish_and_clear();
     for o in &settled {
         print_validation(&o.validation);
@@ -297,6 +427,7 @@ pub async fn demo(a: DemoArgs) -> CliResult {
     if let Some(dec) = settled.last() {
         summary::print_year(&settled, dec);
     }
+    summary::print_scores(&scored);
     println!("demo lake at {} (results/, reports/, runs/)", lake.root());
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod explain;
+mod recompute;
 mod summary;
 
 use std::process::ExitCode;
@@ -39,8 +40,18 @@ enum Command {
     /// Run a quarter's warnings: operating indicators, associated patients, warned
     /// institutions and their yellow/red cards (the card ledger the settlement reads).
     Warn(commands::WarnArgs),
+    /// Run the annual agreement assessment of a year (after December's settlement and Q4's
+    /// warnings): 100-point scores, grades, decisions and the quality-guarantee release.
+    Score(commands::ScoreArgs),
+    /// Re-run the open (latest) month or quarter after a policy adjustment and replace it,
+    /// writing reports/<kind>/<period>.diff.json; a closed period is refused (see `impact`).
+    Recompute(recompute::RecomputeArgs),
+    /// What a scenario's policy would have changed in closed months: recomputes the chain of
+    /// months under it and reports the correction the next official settlement would carry.
+    Impact(recompute::ImpactArgs),
     /// The demo: generate a `small` lake into ./lake, then settle every month and warn every
-    /// quarter in order (cards act on the following months), with a closing summary.
+    /// quarter in order (cards act on the following months), score the year, with a closing
+    /// summary.
     Demo(commands::DemoArgs),
 }
 
@@ -53,6 +64,9 @@ async fn main() -> ExitCode {
         Command::Settle(a) => commands::settle(a).await,
         Command::Explain(a) => explain::explain(a).await,
         Command::Warn(a) => commands::warn(a).await,
+        Command::Score(a) => commands::score(a).await,
+        Command::Recompute(a) => recompute::recompute(a).await,
+        Command::Impact(a) => recompute::impact(a).await,
         Command::Demo(a) => commands::demo(a).await,
     };
     match result {

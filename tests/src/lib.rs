@@ -1,9 +1,11 @@
 //! Test support shared by the integration tests: hand-made lakes (rows built field by field so
 //! each test reads like the rule it checks) and the paths of the conformance material.
 
+pub mod faults;
 pub mod fixtures;
 pub mod golden;
 pub mod lambda_api;
+pub mod publishing;
 pub mod s3server;
 
 use std::path::PathBuf;

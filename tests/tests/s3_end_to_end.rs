@@ -1,5 +1,6 @@
-//! The lake on a real S3-compatible server (moto, on 127.0.0.1): the same runs on an `s3://`
-//! lake and on a local folder give the same objects, byte for byte; create-only writes
+//! The lake on a real S3-compatible server (moto, on 127.0.0.1): the same interleaved year
+//! (settle → warn → settle → … → score) on an `s3://` lake and on a local folder gives the same
+//! objects, byte for byte; create-only writes
 //! (`If-None-Match: *`) refuse a second writer; a large result goes up as a multipart upload;
 //! presigned URLs and Object Lock retention work against the server.
 
@@ -18,37 +19,44 @@ use claimlake_tests::s3server::{S3Server, copy_lake, http_get};
 use object_store::path::Path;
 use object_store::{PutMode, PutPayload};
 
-/// settle January..March → Q1 warnings → settle April (which sees Q1's cards).
-async fn run_year_start(
+/// The interleaved year (the conformance README's order): each month settled, each quarter's
+/// warnings after its last month (so April sees Q1's cards), then the year's scores. Returns
+/// Q1's warnings and April's settlement.
+async fn run_year(
     lake: &Lake,
 ) -> (
     runs::Recorded<claimlake_engine::warn::WarnOutcome>,
     runs::Recorded<claimlake_engine::settle::SettleOutcome>,
 ) {
-    for month in 1..=3 {
-        runs::settle(lake, Month { year: 2025, month })
+    let mut q1 = None;
+    let mut april = None;
+    for month in 1..=12 {
+        let s = runs::settle(lake, Month { year: 2025, month })
             .await
             .unwrap_or_else(|e| panic!("{} settle 2025-{month:02}: {e}", lake.root()));
+        if month == 4 {
+            april = Some(s);
+        }
+        if month % 3 == 0 {
+            let quarter = month / 3;
+            let w = runs::warn(
+                lake,
+                Quarter {
+                    year: 2025,
+                    quarter,
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{} warn 2025Q{quarter}: {e}", lake.root()));
+            if quarter == 1 {
+                q1 = Some(w);
+            }
+        }
     }
-    let warn = runs::warn(
-        lake,
-        Quarter {
-            year: 2025,
-            quarter: 1,
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{} warn 2025Q1: {e}", lake.root()));
-    let april = runs::settle(
-        lake,
-        Month {
-            year: 2025,
-            month: 4,
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{} settle 2025-04: {e}", lake.root()));
-    (warn, april)
+    runs::score(lake, 2025)
+        .await
+        .unwrap_or_else(|e| panic!("{} score 2025: {e}", lake.root()));
+    (q1.unwrap(), april.unwrap())
 }
 
 /// A manifest without what differs between two runs of the same computation: the run id, the
@@ -80,6 +88,11 @@ async fn snapshot(lake: &Lake) -> (BTreeMap<String, Bytes>, Vec<serde_json::Valu
         let bytes = lake.get(&o.key).await.unwrap();
         if o.key.starts_with("runs/") {
             manifests.push(normalized_manifest(&bytes));
+        } else if o.key.starts_with("publish/lineage/") {
+            // Lineage names the run that wrote the object: compare what was written.
+            let mut l: serde_json::Value = serde_json::from_slice(&bytes).expect("lineage JSON");
+            assert!(l.as_object_mut().unwrap().remove("run_id").is_some());
+            objects.insert(o.key, Bytes::from(l.to_string()));
         } else {
             objects.insert(o.key, bytes);
         }
@@ -96,7 +109,7 @@ async fn s3_lake_equals_local_lake_object_for_object() {
     let src_dir = tempfile::tempdir().unwrap();
     let src = Lake::open(src_dir.path().to_str().unwrap()).unwrap();
     let mut cfg = GenConfig::new(2025, Scale::Tiny, 7);
-    cfg.months = 1..=4;
+    cfg.months = 1..=12;
     claimlake_datagen::generate(&src, &cfg, &|_| {})
         .await
         .unwrap();
@@ -107,8 +120,8 @@ async fn s3_lake_equals_local_lake_object_for_object() {
     let local = Lake::open(local_dir.path().to_str().unwrap()).unwrap();
     copy_lake(&src, &local).await;
 
-    let (s3_warn, s3_april) = run_year_start(&s3).await;
-    let (local_warn, _) = run_year_start(&local).await;
+    let (s3_warn, s3_april) = run_year(&s3).await;
+    let (local_warn, _) = run_year(&local).await;
     assert_eq!(
         s3_warn.outcome.report.cards.len(),
         local_warn.outcome.report.cards.len()
@@ -171,6 +184,8 @@ async fn s3_lake_equals_local_lake_object_for_object() {
         "cards",
         "warnings",
         "indicators",
+        "scores",
+        "score_items",
     ] {
         assert!(
             s3_keys
@@ -181,10 +196,11 @@ async fn s3_lake_equals_local_lake_object_for_object() {
     }
     assert!(s3_objects.contains_key("reports/settlement/2025-04.json"));
     assert!(s3_objects.contains_key("reports/warnings/2025-Q1.json"));
+    assert!(s3_objects.contains_key("reports/scores/2025.json"));
     assert_eq!(
         s3_manifests.len(),
-        5,
-        "four settlements and one warnings run"
+        17,
+        "twelve settlements, four warnings runs and the year's scores"
     );
     assert_eq!(s3_manifests, local_manifests);
 
@@ -391,4 +407,109 @@ async fn object_lock_retention_only_where_the_bucket_has_it() {
     assert!(!y.retain(key).await.unwrap());
     assert_eq!(y.retention_of(key).await.unwrap(), None);
     assert_eq!(x.object_key(key), format!("lake/{key}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_retains_manifests_and_history_where_the_bucket_has_object_lock() {
+    use claimlake_tests::publishing::{small_policy, write_small_lake};
+    let server = S3Server::shared();
+    let src_dir = tempfile::tempdir().unwrap();
+    let src = Lake::open(src_dir.path().to_str().unwrap()).unwrap();
+    write_small_lake(&src, 2, &small_policy(1, "3000.00")).await;
+    let lake = server.lake("e2e-retained", "lake", true).await;
+    copy_lake(&src, &lake).await;
+    let x = lake.s3_extras().unwrap();
+    let feb = Month {
+        year: 2025,
+        month: 2,
+    };
+    runs::settle(
+        &lake,
+        Month {
+            year: 2025,
+            month: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let v1 = runs::settle(&lake, feb).await.unwrap();
+
+    // The run manifest is retained; an official result (replaceable while open) is not.
+    let manifest = format!("runs/{}.json", v1.run_id);
+    let (mode, _) = x
+        .retention_of(&manifest)
+        .await
+        .unwrap()
+        .expect("manifest retained");
+    assert_eq!(mode, "GOVERNANCE");
+    let statements = claimlake_lake::layout::monthly_result("statements", feb);
+    assert_eq!(x.retention_of(&statements).await.unwrap(), None);
+
+    // A new policy version replaces the open month: the history copy is retained too.
+    lake.put(
+        "policy/2025.toml",
+        Bytes::from(small_policy(2, "3600.00").to_toml(2025)),
+    )
+    .await
+    .unwrap();
+    let v2 = runs::recompute_month(&lake, feb, &runs::RunOptions::default())
+        .await
+        .unwrap();
+    let history = format!(
+        "history/statements/year=2025/month=02/{}.parquet",
+        v1.run_id
+    );
+    assert!(
+        v2.manifest.replaced.iter().any(|r| r.key == statements),
+        "statements replaced"
+    );
+    let (mode, _) = x
+        .retention_of(&history)
+        .await
+        .unwrap()
+        .expect("history retained");
+    assert_eq!(mode, "GOVERNANCE");
+    let (mode, _) = x
+        .retention_of(&format!("runs/{}.json", v2.run_id))
+        .await
+        .unwrap()
+        .expect("second manifest retained");
+    assert_eq!(mode, "GOVERNANCE");
+
+    // A scenario's manifest is retained under its own prefix, and its report's presigned URL
+    // fetches the scenario's report (not the official one).
+    let opts = runs::RunOptions::scenario("budget-up")
+        .with_policy(small_policy(3, "4200.00").to_toml(2025).into_bytes());
+    let s = runs::settle_with(&lake, feb, &opts).await.unwrap();
+    let (mode, _) = x
+        .retention_of(&format!("scenarios/budget-up/runs/{}.json", s.run_id))
+        .await
+        .unwrap()
+        .expect("scenario manifest retained");
+    assert_eq!(mode, "GOVERNANCE");
+    let report = claimlake_lake::layout::report("settlement", "2025-02");
+    let url = lake
+        .scenario("budget-up")
+        .unwrap()
+        .presigned_url(&report)
+        .await
+        .unwrap()
+        .expect("an S3 lake presigns");
+    let (status, body) = http_get(&url).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        Bytes::from(body),
+        lake.get(&format!("scenarios/budget-up/{report}"))
+            .await
+            .unwrap()
+    );
+    assert_ne!(
+        lake.get(&format!("scenarios/budget-up/{report}"))
+            .await
+            .unwrap(),
+        lake.get(&report).await.unwrap(),
+        "the scenario's report differs from the official one"
+    );
+    // A local lake has no URLs to hand out.
+    assert_eq!(src.presigned_url(&report).await.unwrap(), None);
 }

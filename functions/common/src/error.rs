@@ -94,6 +94,7 @@ impl From<FunctionError> for Diagnostic {
 impl From<LakeError> for FunctionError {
     fn from(e: LakeError) -> Self {
         let class = match &e {
+            LakeError::Locked { .. } | LakeError::LockLost { .. } => ErrorClass::LockHeld,
             _ if e.is_retryable() => ErrorClass::Storage,
             LakeError::Root { .. } => ErrorClass::Config,
             LakeError::Schema { .. } | LakeError::Unreadable { .. } | LakeError::Missing { .. } => {

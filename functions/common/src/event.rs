@@ -2,11 +2,15 @@
 //!
 //! Scheduled (EventBridge Scheduler's input, see `infra/template.yaml`):
 //! `{"lake": "s3://bucket/lake", "period": "auto", "scheduled_time": "<aws.scheduler.scheduled-time>"}`.
-//! On demand: `{"period": "2025-03", "scenario": "drug-plus-5", "policy": "policy/scenarios/drug-plus-5.toml", "recompute": false}`.
+//! On demand: `{"period": "2025-03", "scenario": "drug-plus-5", "policy": "policy/scenarios/drug-plus-5.toml"}`
+//! (a what-if run under `scenarios/<name>/`), or `{"period": "2025-09", "recompute": true}` (the
+//! open period re-run under the lake's current policy version and replaced, with a diff report).
 //! `lake` may be left out when the function has `CLAIMLAKE_LAKE` set. Unknown fields are
 //! refused, so a misspelt `"perod"` fails loudly instead of running the wrong period.
 
 use chrono::{DateTime, Utc};
+use claimlake_engine::publish::PublishOptions;
+use claimlake_engine::runs::RunOptions;
 use claimlake_lake::Lake;
 use serde::Deserialize;
 
@@ -47,30 +51,36 @@ pub struct Request {
 }
 
 impl Request {
-    /// Refuses scenario, alternative-policy and recomputation requests: this engine version runs
-    /// official periods only. A non-retryable error, so the caller learns at once.
-    pub fn official_only(&self) -> Result<(), FunctionError> {
-        let mut asked = Vec::new();
-        if let Some(s) = &self.scenario {
-            asked.push(format!("scenario {s:?}"));
+    /// The engine's run options: the scenario, and the scenario's policy file read from the
+    /// lake (`policy` is a lake-relative key, e.g. `policy/scenarios/drug-plus-5.toml`).
+    pub async fn run_options(&self) -> Result<RunOptions, FunctionError> {
+        let mut opts = RunOptions {
+            scenario: self.scenario.clone(),
+            policy: None,
+            publish: PublishOptions::from_env(),
+        };
+        if let Some(key) = &self.policy {
+            let bytes = self.lake.get_opt(key).await?.ok_or_else(|| {
+                FunctionError::permanent(
+                    ErrorClass::Policy,
+                    format!(
+                        "policy file {key} not found in the lake {} (the event's \"policy\" is a \
+                         key inside the lake)",
+                        self.lake.root()
+                    ),
+                )
+            })?;
+            opts.policy = Some(bytes);
         }
-        if let Some(p) = &self.policy {
-            asked.push(format!("policy {p:?}"));
-        }
-        if self.recompute {
-            asked.push("recompute".to_string());
-        }
-        if asked.is_empty() {
-            Ok(())
-        } else {
-            Err(FunctionError::permanent(
-                ErrorClass::NotSupported,
-                format!(
-                    "{} not supported yet: this engine version runs official periods only \
-                     (send the event without scenario, policy and recompute)",
-                    asked.join(", ")
-                ),
-            ))
+        Ok(opts)
+    }
+
+    /// The key of `key` (a report or manifest) as stored: under `scenarios/<name>/` for a
+    /// scenario run.
+    pub fn stored_key(&self, key: &str) -> String {
+        match &self.scenario {
+            Some(name) => format!("{}/{key}", claimlake_lake::layout::scenario(name)),
+            None => key.to_string(),
         }
     }
 }
@@ -152,17 +162,13 @@ impl Event {
                      e.g. \"policy/scenarios/drug-plus-5.toml\""
                 )));
             }
-            if self.scenario.is_none() && !self.recompute {
+            if self.scenario.is_none() {
                 return Err(FunctionError::bad_event(
-                    "field \"policy\" needs \"scenario\" (a what-if run) or \"recompute\": true",
+                    "field \"policy\" needs \"scenario\" (a what-if run): an official policy \
+                     adjustment is a new version of policy/YYYY.toml in the lake, applied with \
+                     \"recompute\": true",
                 ));
             }
-        }
-        if self.recompute && self.scenario.is_some() {
-            return Err(FunctionError::bad_event(
-                "\"recompute\" re-runs an official period; a scenario never touches official \
-                 results: send one or the other",
-            ));
         }
         Ok((period, self.scenario.clone(), self.policy.clone()))
     }
@@ -244,8 +250,8 @@ mod tests {
                 "policy",
             ),
             (
-                json!({"period": "2025-03", "scenario": "a", "recompute": true}),
-                "recompute",
+                json!({"period": "2025-03", "policy": "policy/2025.toml", "recompute": true}),
+                "policy",
             ),
         ];
         for (event, field) in cases {

@@ -13,6 +13,8 @@ pub struct Outcome {
     pub outputs: Vec<WrittenObject>,
     /// The run's JSON report (`reports/<kind>/<period>.json`).
     pub report_key: String,
+    /// The diff report, when the run replaced a period (`reports/<kind>/<period>.diff.json`).
+    pub diff_key: Option<String>,
     /// Input row counts (`read`, `used`, `quarantined`, `netted`, `excluded`) by input table.
     pub inputs: BTreeMap<String, TableCounts>,
 }
@@ -34,6 +36,12 @@ pub struct Response {
     /// A presigned GET URL of the report, when the lake is on S3.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_url: Option<String>,
+    /// The diff report of a run that replaced a period (a recomputation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_key: Option<String>,
+    /// A presigned GET URL of the diff report, when the lake is on S3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_url: Option<String>,
     /// `runs/<run_id>.json`.
     pub manifest_key: String,
 }

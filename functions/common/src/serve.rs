@@ -140,6 +140,8 @@ where
     };
     let period = request.period.to_string();
     let scenario = request.scenario.clone();
+    let for_keys = request.clone();
+    let stored = move |key: &str| for_keys.stored_key(key);
     let lake = request.lake.clone();
     let span = tracing::info_span!("run", function = function.name, period = %period);
     async move {
@@ -162,15 +164,12 @@ where
                 return Err(e);
             }
         };
-        let report_url = match lake.s3_extras() {
-            // A run that succeeded stays a success: without a URL the report is still at its key.
-            Some(s3) => match s3.presign_get(&outcome.report_key).await {
-                Ok(url) => Some(url),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not presign the report URL");
-                    None
-                }
-            },
+        // Keys as stored: a scenario's objects live under `scenarios/<name>/`.
+        let report_key = stored(&outcome.report_key);
+        let diff_key = outcome.diff_key.as_deref().map(&stored);
+        let report_url = presign(&lake, &report_key).await;
+        let diff_url = match &diff_key {
+            Some(k) => presign(&lake, k).await,
             None => None,
         };
         let response = Response {
@@ -178,12 +177,14 @@ where
             function: function.name.to_string(),
             period: period.clone(),
             scenario,
-            manifest_key: claimlake_lake::layout::run_manifest(&outcome.run_id),
+            manifest_key: stored(&claimlake_lake::layout::run_manifest(&outcome.run_id)),
             run_id: outcome.run_id,
             rows: rows_by_table(&outcome.outputs),
             inputs: outcome.inputs,
-            report_key: outcome.report_key,
+            report_key,
             report_url,
+            diff_key,
+            diff_url,
         };
         tracing::info!(
             period = %period,
@@ -196,4 +197,16 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// A presigned GET URL of `key` on an S3 lake. A run that succeeded stays a success when
+/// signing fails: the report is still at its key.
+async fn presign(lake: &Lake, key: &str) -> Option<String> {
+    match lake.presigned_url(key).await {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(key, error = %e, "could not presign the report URL");
+            None
+        }
+    }
 }

@@ -2,8 +2,10 @@
 //! lake on the test S3 server: a scheduled event (`"period": "auto"` at the schedule's time)
 //! and an on-demand event settle January and February; the responses carry the run id, row
 //! counts, the report key and a presigned URL that fetches the report; the logs are JSON lines
-//! with the period and run id. Bad events, unsupported requests, a missing previous month and
-//! a bad policy come back as non-retryable typed errors, and the function keeps serving.
+//! with the period and run id. A scenario event writes under `scenarios/<name>/`; a recompute
+//! event replaces the open month with a diff report. Bad events, a closed month, a missing
+//! previous month and a bad policy come back as non-retryable typed errors, and the function
+//! keeps serving.
 
 use bytes::Bytes;
 use claimlake_datagen::{GenConfig, Scale};
@@ -92,20 +94,64 @@ async fn scheduled_and_on_demand_settlements_through_the_runtime_api() {
     let (t, m) = api.invoke(json!({"period": "2025Q1"})).err();
     assert_eq!(t, "NonRetryable.BadEvent");
     assert!(m.contains("period"), "{m}");
-    let (t, m) = api
-        .invoke(json!({"period": "2025-03", "scenario": "drug-plus-5",
+    // A scenario: its policy file is a key in the lake; results go under scenarios/<name>/.
+    let policy = lake.get("policy/2025.toml").await.unwrap();
+    lake.put("policy/scenarios/drug-plus-5.toml", policy.clone())
+        .await
+        .unwrap();
+    let official_feb = lake
+        .get("results/statements/year=2025/month=02/data.parquet")
+        .await
+        .unwrap();
+    let sc = api
+        .invoke(json!({"period": "2025-02", "scenario": "drug-plus-5",
                        "policy": "policy/scenarios/drug-plus-5.toml"}))
-        .err();
-    assert_eq!(t, "NonRetryable.NotSupported");
-    assert!(
-        m.contains("scenario") && m.contains("not supported yet"),
-        "{m}"
+        .ok();
+    assert_eq!(sc["scenario"], "drug-plus-5");
+    assert_eq!(
+        sc["report_key"],
+        "scenarios/drug-plus-5/reports/settlement/2025-02.json"
+    );
+    let sc_run = sc["run_id"].as_str().unwrap();
+    assert_eq!(
+        sc["manifest_key"],
+        format!("scenarios/drug-plus-5/runs/{sc_run}.json")
+    );
+    let (status, body) = http_get(sc["report_url"].as_str().unwrap()).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        Bytes::from(body),
+        lake.get(sc["report_key"].as_str().unwrap()).await.unwrap()
+    );
+    assert_eq!(
+        lake.get("results/statements/year=2025/month=02/data.parquet")
+            .await
+            .unwrap(),
+        official_feb,
+        "a scenario never touches official results"
     );
     let (t, m) = api
-        .invoke(json!({"period": "2025-02", "recompute": true}))
+        .invoke(json!({"period": "2025-02", "scenario": "x", "policy": "policy/none.toml"}))
         .err();
-    assert_eq!(t, "NonRetryable.NotSupported");
-    assert!(m.contains("recompute"), "{m}");
+    assert_eq!(t, "NonRetryable.Policy");
+    assert!(m.contains("policy/none.toml"), "{m}");
+
+    // Recompute: the open month (February) is re-run and replaced, with a diff report; the
+    // closed one (January) is refused, pointing to scenarios.
+    let re = api
+        .invoke(json!({"period": "2025-02", "recompute": true}))
+        .ok();
+    assert_eq!(re["period"], "2025-02");
+    assert_eq!(re["diff_key"], "reports/settlement/2025-02.diff.json");
+    let (status, body) = http_get(re["diff_url"].as_str().unwrap()).unwrap();
+    assert_eq!(status, 200);
+    let diff: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(diff["replaced_run"], feb["run_id"]);
+    let (t, m) = api
+        .invoke(json!({"period": "2025-01", "recompute": true}))
+        .err();
+    assert_eq!(t, "NonRetryable.Precondition");
+    assert!(m.contains("closed") && m.contains("scenario"), "{m}");
     // April before March: the previous month's results are missing.
     let (t, m) = api.invoke(json!({"period": "2025-04"})).err();
     assert_eq!(t, "NonRetryable.Precondition");
@@ -143,11 +189,18 @@ async fn scheduled_and_on_demand_settlements_through_the_runtime_api() {
         .find(|l| l["message"] == "run succeeded" && l["run_id"] == run_id.as_str())
         .unwrap_or_else(|| panic!("a success line with the run id: {logs:?}"));
     assert_eq!(done["period"], "2025-01");
-    let failed = logs
+    let failed: Vec<&serde_json::Value> = logs
         .iter()
-        .find(|l| l["message"] == "run failed" && l["error_type"] == "NonRetryable.Policy")
-        .expect("a failure line");
-    assert_eq!(failed["period"], "2025-03");
+        .filter(|l| l["message"] == "run failed" && l["error_type"] == "NonRetryable.Policy")
+        .collect();
+    assert_eq!(
+        failed
+            .iter()
+            .map(|l| l["period"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("2025-02"), json!("2025-03")],
+        "the missing scenario policy, then the broken policy"
+    );
 }
 
 /// The policy text with its default monthly weights changed so they no longer sum to 1.

@@ -1,8 +1,11 @@
 //! `quarterly-warning`: runs the warnings of the quarter that just closed (or the event's
-//! quarter), on the 10th of the month after each quarter (`infra/template.yaml`).
+//! quarter), on the 10th of the month after each quarter (`infra/template.yaml`). On demand it
+//! recomputes the open quarter (`"recompute": true`) or runs a quarter in a scenario.
 
+use claimlake_engine::runs;
 use claimlake_function::clock::PeriodKind;
 use claimlake_function::{Function, FunctionError, Outcome, Request, serve};
+use claimlake_lake::layout;
 
 const FUNCTION: Function = Function {
     name: "quarterly-warning",
@@ -10,16 +13,22 @@ const FUNCTION: Function = Function {
 };
 
 async fn warn(req: Request) -> Result<Outcome, FunctionError> {
-    req.official_only()?;
     let quarter = req
         .period
         .quarter()
         .expect("a quarterly function gets quarters");
-    let run = claimlake_engine::runs::warn(&req.lake, quarter).await?;
+    let opts = req.run_options().await?;
+    let run = if req.recompute {
+        runs::recompute_quarter(&req.lake, quarter, &opts).await?
+    } else {
+        runs::warn_with(&req.lake, quarter, &opts).await?
+    };
+    let stem = quarter.report_stem();
     Ok(Outcome {
         run_id: run.run_id,
         outputs: run.outcome.outputs,
-        report_key: claimlake_lake::layout::report("warnings", &quarter.report_stem()),
+        report_key: layout::report("warnings", &stem),
+        diff_key: run.diff.map(|_| layout::diff_report("warnings", &stem)),
         inputs: Default::default(),
     })
 }

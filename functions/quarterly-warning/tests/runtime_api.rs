@@ -1,6 +1,7 @@
 //! The built `quarterly-warning` binary under a Lambda Runtime API on 127.0.0.1, over a local
 //! folder lake: the scheduled event of the 10th of April runs 2025Q1's warnings and the lake
-//! gets the quarter's tables and report; bad events and a bad time-zone setting are
+//! gets the quarter's tables and report; a recompute event replaces the open quarter with a
+//! diff report; bad events and a bad time-zone setting are
 //! non-retryable typed errors.
 
 use claimlake_datagen::{GenConfig, Scale};
@@ -63,6 +64,22 @@ async fn scheduled_quarter_warnings_through_the_runtime_api() {
     );
     let run_id = r["run_id"].as_str().unwrap();
     assert!(lake.exists(&format!("runs/{run_id}.json")).await.unwrap());
+
+    // Recompute: Q1's cards act from April, which is not settled yet, so Q1 is open and is
+    // re-run and replaced, with a diff report naming the replaced run.
+    let re = api
+        .invoke(json!({"lake": root, "period": "2025Q1", "recompute": true}))
+        .ok();
+    assert_eq!(re["diff_key"], "reports/warnings/2025-Q1.diff.json");
+    assert_ne!(re["run_id"], r["run_id"]);
+    let diff: serde_json::Value = serde_json::from_slice(
+        &lake
+            .get("reports/warnings/2025-Q1.diff.json")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(diff["replaced_run"], r["run_id"]);
 
     // A month is not a quarter; an event without a lake has nothing to run on.
     let (t, m) = api.invoke(json!({"lake": root, "period": "2025-03"})).err();

@@ -514,6 +514,17 @@ fn release_ratios_do_not_fall_as_min_score_rises() {
 }
 
 #[test]
+fn indicator_weights_have_at_most_two_decimals() {
+    // 20 + 20 + 10 + 10 + 24.995 + 15.005 = 100, but score_items.weight holds fen only.
+    let text = edited("weight = \"25\"", "weight = \"24.995\"");
+    assert_refused(
+        &edit_nth(&text, "weight = \"15\"", "weight = \"15.005\"", 0),
+        "score.indicator[4].weight",
+        "at most 2 decimal places",
+    );
+}
+
+#[test]
 fn indicator_method_is_known() {
     assert_refused(
         &edit_nth(

@@ -32,6 +32,11 @@ pub enum EngineError {
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
 
+    /// The local working folder (spilled working sets, under the system temp folder) failed:
+    /// usually a full disk, which a retry on the same machine would not cure.
+    #[error("local working folder: {0}")]
+    WorkingFiles(#[source] std::io::Error),
+
     /// The run cannot start: a prerequisite is missing (e.g. the previous month's results).
     #[error("{0}")]
     Precondition(String),

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use claimlake_lake::publish::Replaced;
 use claimlake_lake::write::WrittenObject;
 use claimlake_lake::{InputObject, Lake};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
 /// Row counts of one input table in one run.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TableCounts {
     pub read: u64,
     pub used: u64,
@@ -18,7 +19,7 @@ pub struct TableCounts {
     /// Quarantined rows by reason (sorted by reason).
     pub quarantined: BTreeMap<String, u64>,
     /// Valid rows not settled, by reason (settlement only).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub excluded: BTreeMap<String, u64>,
 }
 
@@ -34,15 +35,32 @@ impl TableCounts {
 }
 
 /// The policy a run used.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PolicyRef {
     pub year: i32,
     pub version: i64,
     pub sha256: String,
 }
 
+/// How a run's interrupted publish was resolved by a later run (outputs.md: "completed or
+/// redone by the next run of the period (the manifest says which)").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Recovery {
+    /// The interrupted run.
+    pub run_id: String,
+    pub kind: String,
+    pub period: String,
+    /// `completed` (its staged outputs copied into place), `rolled_back` (official objects
+    /// restored from history), `discarded` (interrupted before anything official changed: the
+    /// period's next run recomputes it), or `finalized` (it had published; only clean-up was left).
+    pub action: String,
+    /// The run that resolved it.
+    pub by: String,
+    pub at: String,
+}
+
 /// A run manifest. Field order is the JSON key order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunManifest {
     pub run_id: String,
     pub kind: String,
@@ -58,6 +76,18 @@ pub struct RunManifest {
     pub inputs: Vec<InputObject>,
     pub row_counts: BTreeMap<String, TableCounts>,
     pub outputs: Vec<WrittenObject>,
+    /// Official objects this run replaced, each kept in `history/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<Replaced>,
+    /// Interrupted publishes of earlier runs this run resolved before computing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<Recovery>,
+    /// Set when this run's own publish was interrupted and a later run resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
+    /// What else an auditor should know (a lock taken over, cards re-derived, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl RunManifest {
@@ -77,11 +107,21 @@ impl RunManifest {
             inputs: Vec::new(),
             row_counts: BTreeMap::new(),
             outputs: Vec::new(),
+            replaced: Vec::new(),
+            recovered: Vec::new(),
+            recovery: None,
+            notes: Vec::new(),
         }
     }
 
     /// Marks the run finished (succeeded, or failed with the error) and writes it.
     pub async fn finish(&mut self, lake: &Lake, error: Option<String>) -> Result<WrittenObject> {
+        self.close(error);
+        self.write(lake).await
+    }
+
+    /// Marks the run finished (succeeded, or failed with the error) without writing it.
+    pub fn close(&mut self, error: Option<String>) {
         self.finished = Some(now_rfc3339());
         self.status = if error.is_some() {
             "failed"
@@ -92,8 +132,20 @@ impl RunManifest {
         self.error = error;
         self.inputs.sort_by(|a, b| a.key.cmp(&b.key));
         self.inputs.dedup_by(|a, b| a.key == b.key);
+    }
+
+    /// The manifest's bytes: pretty JSON, newline-terminated.
+    pub fn to_bytes(&self) -> Result<bytes::Bytes> {
+        let mut text = serde_json::to_vec_pretty(self).map_err(claimlake_lake::LakeError::from)?;
+        text.push(b'\n');
+        Ok(bytes::Bytes::from(text))
+    }
+
+    /// Writes `runs/<run_id>.json` in the lake's own space, through the one door for retained
+    /// objects ([`Lake::put_retained`]).
+    pub async fn write(&self, lake: &Lake) -> Result<WrittenObject> {
         let key = claimlake_lake::layout::run_manifest(&self.run_id);
-        Ok(lake.write_json(&key, self).await?)
+        Ok(lake.put_retained(&key, self.to_bytes()?).await?)
     }
 }
 
@@ -110,6 +162,6 @@ pub fn new_run_id() -> String {
     )
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -82,17 +82,63 @@ pub async fn materialize(
     step: Step,
     params: &[(&str, String)],
 ) -> Result<Vec<RecordBatch>> {
+    let started = std::time::Instant::now();
     let df = frame(ctx, step, params).await?;
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(|source| EngineError::Sql {
         step: step.name.to_string(),
         source,
     })?;
+    profile(step, started, &batches);
     // The collected batches carry the physical schema (nullability may be narrower than the
     // plan's); the table must use theirs.
     let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
     crate::ingest::register_batches(ctx, name, schema, batches.clone())?;
     Ok(batches)
+}
+
+/// Runs a step and keeps its result as table `name` in local Parquet working files under `dir`
+/// (replacing any table of that name); returns the number of rows.
+///
+/// For working sets too large to hold in memory (a city quarter's claims and items): later steps
+/// read back only the columns they use, streaming, with exact row counts for join planning.
+pub async fn spill(
+    ctx: &SessionContext,
+    name: &str,
+    step: Step,
+    params: &[(&str, String)],
+    dir: &std::path::Path,
+) -> Result<u64> {
+    use datafusion::dataframe::DataFrameWriteOptions;
+    use datafusion::prelude::ParquetReadOptions;
+    let started = std::time::Instant::now();
+    let folder = format!("{}/", dir.join(name).display());
+    let sql_error = |source| EngineError::Sql {
+        step: step.name.to_string(),
+        source,
+    };
+    let df = frame(ctx, step, params).await?;
+    // The plan's schema, given explicitly: an empty result writes no file to infer it from.
+    let schema = df.schema().as_arrow().clone();
+    let written = df
+        .write_parquet(&folder, DataFrameWriteOptions::new(), None)
+        .await
+        .map_err(sql_error)?;
+    ctx.deregister_table(name)?;
+    ctx.register_parquet(name, &folder, ParquetReadOptions::default().schema(&schema))
+        .await
+        .map_err(sql_error)?;
+    profile(step, started, &[]);
+    let rows = written
+        .first()
+        .and_then(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+                .map(|a| a.value(0))
+        })
+        .unwrap_or(0);
+    Ok(rows)
 }
 
 /// Runs a step and collects its batches.
@@ -101,14 +147,37 @@ pub async fn collect(
     step: Step,
     params: &[(&str, String)],
 ) -> Result<Vec<RecordBatch>> {
-    frame(ctx, step, params)
+    let started = std::time::Instant::now();
+    let batches = frame(ctx, step, params)
         .await?
         .collect()
         .await
         .map_err(|source| EngineError::Sql {
             step: step.name.to_string(),
             source,
-        })
+        })?;
+    profile(step, started, &batches);
+    Ok(batches)
+}
+
+/// With `CLAIMLAKE_PROFILE` set, prints each step's wall time, rows and the process's resident
+/// memory to stderr: the cheapest way to see which step of a city-scale run dominates.
+fn profile(step: Step, started: std::time::Instant, batches: &[RecordBatch]) {
+    if std::env::var_os("CLAIMLAKE_PROFILE").is_none() {
+        return;
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let rss_mb = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * 4096 / (1024 * 1024));
+    eprintln!(
+        "[profile] {:<40} {:>8.1} s {:>10} rows  rss {} MB",
+        step.name,
+        started.elapsed().as_secs_f64(),
+        rows,
+        rss_mb.map_or("?".to_string(), |m| m.to_string())
+    );
 }
 
 /// Monthly settlement steps (monthly-settlement.md).
@@ -149,12 +218,15 @@ pub mod explain {
 /// Quarterly warnings steps (quarterly-warnings.md Parts A-C).
 pub mod warn {
     use super::Step;
-    pub const QUARTER_CLAIMS: Step = step!("warn/00_quarter_claims.sql");
-    pub const OPERATING: Step = step!("warn/01_operating_indicators.sql");
-    pub const TOP_PATIENTS: Step = step!("warn/02_top_patients.sql");
+    pub const QUARTER_CLAIMS: Step = step!("warn/00a_quarter_claims.sql");
+    pub const PREV_CLAIMS: Step = step!("warn/00c_prev_claims.sql");
+    pub const OPERATING_BASE: Step = step!("warn/01a_operating_base.sql");
+    pub const OPERATING: Step = step!("warn/01b_operating_indicators.sql");
+    pub const QUARTER_PATIENTS: Step = step!("warn/02a_quarter_patients.sql");
+    pub const TOP_PATIENTS: Step = step!("warn/02b_top_patients.sql");
     pub const WARNINGS: Step = step!("warn/03_warnings.sql");
     pub const CARDS: Step = step!("warn/04_cards.sql");
-    pub const QUARTER_ITEMS: Step = step!("warn/05_quarter_items.sql");
+    pub const QUARTER_ITEMS: Step = step!("warn/00b_quarter_items.sql");
     pub const INDICATORS: Step = step!("warn/06_indicators.sql");
     pub const SUSPICIONS: Step = step!("warn/07_suspicions.sql");
 }
@@ -172,4 +244,21 @@ pub mod warn_rules {
     pub const R07: Step = step!("warn/rules/r07_gender_mismatch.sql");
     pub const R08: Step = step!("warn/rules/r08_cross_province_inpatient.sql");
     pub const INPATIENT_INDICATORS: Step = step!("warn/rules/inpatient_indicators.sql");
+}
+
+/// Annual scores steps (annual-scores.md), one per spec step.
+pub mod score {
+    use super::Step;
+    pub const MONTH_CLAIMS: Step = step!("score/00a_month_claims.sql");
+    pub const YEAR_CLAIMS: Step = step!("score/00b_year_claims.sql");
+    pub const INPUT_CHECKS: Step = step!("score/01_input_checks.sql");
+    pub const POPULATION: Step = step!("score/02_population.sql");
+    pub const INDICATOR_VALUES: Step = step!("score/03_indicator_values.sql");
+    pub const SCORE_ITEMS: Step = step!("score/04_score_items.sql");
+    pub const TOTALS: Step = step!("score/05_totals.sql");
+    pub const DECISIONS: Step = step!("score/06_decisions.sql");
+    pub const GUARANTEE: Step = step!("score/07_guarantee.sql");
+    pub const BONUS: Step = step!("score/08_bonus.sql");
+    pub const SCORES: Step = step!("score/09_scores.sql");
+    pub const SCORE_ITEMS_OUT: Step = step!("score/10_score_items.sql");
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Decimal128Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, BooleanArray, Decimal128Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 use rust_decimal::Decimal;
@@ -13,6 +13,7 @@ use crate::error::Result;
 pub enum Col {
     Text(&'static str, Vec<Option<String>>),
     Dec(&'static str, Vec<Option<Decimal>>),
+    Bool(&'static str, Vec<Option<bool>>),
 }
 
 /// Builds a decimal column at the largest scale of its values (precision 28, exact).
@@ -53,6 +54,10 @@ pub fn register(ctx: &SessionContext, name: &str, cols: Vec<Col>) -> Result<()> 
                 let (a, dt) = decimal_array(&v);
                 fields.push(Field::new(n, dt, true));
                 arrays.push(a);
+            }
+            Col::Bool(n, v) => {
+                fields.push(Field::new(n, DataType::Boolean, true));
+                arrays.push(Arc::new(BooleanArray::from(v)) as ArrayRef);
             }
         }
     }

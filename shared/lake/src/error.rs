@@ -56,6 +56,31 @@ pub enum LakeError {
 
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+
+    /// Another run holds the lock of this (kind, period): retry once it has finished.
+    #[error(
+        "{what} is locked by run {holder} since {since} ({key}): that run is still publishing; \
+         retry when it has finished (a lock left by a crashed run may be taken over from {stale_at})"
+    )]
+    Locked {
+        key: String,
+        what: String,
+        holder: String,
+        since: String,
+        stale_at: String,
+    },
+
+    /// The run's lock was taken over (it ran longer than the stale-lock limit): it stopped
+    /// before replacing any official object.
+    #[error(
+        "the lock {key} was taken over by run {holder} while this run computed (it took longer \
+         than the stale-lock limit); nothing official was replaced: run it again"
+    )]
+    LockLost { key: String, holder: String },
+
+    /// Publishing failed and could not be undone: the journal says what to complete.
+    #[error("publish of run {run_id} interrupted: {message}")]
+    Publish { run_id: String, message: String },
 }
 
 impl LakeError {
@@ -68,14 +93,24 @@ impl LakeError {
     }
 
     /// True when the failure may go away on retry (transient storage trouble).
+    ///
+    /// A held lock, a lost lock and an interrupted publish are retryable too: the same run
+    /// succeeds once the other run has finished, or completes the interrupted publish first.
     pub fn is_retryable(&self) -> bool {
         match self {
             LakeError::S3 { retryable, .. } => *retryable,
-            _ => matches!(self, LakeError::Store { source, .. }
-                if !matches!(source, object_store::Error::NotFound { .. }
+            LakeError::Store { source, .. } => !matches!(
+                source,
+                object_store::Error::NotFound { .. }
                     | object_store::Error::AlreadyExists { .. }
                     | object_store::Error::Precondition { .. }
-                    | object_store::Error::InvalidPath { .. })),
+                    | object_store::Error::InvalidPath { .. }
+                    | object_store::Error::NotImplemented { .. }
+            ),
+            LakeError::Locked { .. } | LakeError::LockLost { .. } | LakeError::Publish { .. } => {
+                true
+            }
+            _ => false,
         }
     }
 }

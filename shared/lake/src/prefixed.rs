@@ -1,100 +1,130 @@
-//! [`LakePrefix`]: object_store's `PrefixStore` with the location of `get`/`head` results made
-//! relative to the prefix again.
-//!
-//! In object_store 0.13.2, `PrefixStore::get_opts` returns the inner store's `ObjectMeta`, whose
-//! location still carries the prefix (`lake/results/…` instead of `results/…`), while `list`
-//! strips it. DataFusion heads a single-file table URL and then keeps only objects under the
-//! table's path, so on a prefixed S3 lake a table registered on one file found no file at all.
-//! Found by the S3 end-to-end tests; a local lake (no `PrefixStore`) never showed it.
+//! [`Prefixed`]: object_store's `PrefixStore` with one fix. `PrefixStore::get_opts` (0.13)
+//! returns the object's metadata under its *full* path (prefix included), while `list` strips
+//! the prefix; DataFusion checks the location a `head` returns against the table path, so a
+//! single-file table over a prefix store finds "no files". This wrapper returns every location
+//! relative to the prefix, for S3 lakes under a key prefix and for scenarios alike.
 
-use std::ops::Range;
+use std::fmt;
+use std::sync::Arc;
 
-use bytes::Bytes;
+use async_trait::async_trait;
 use futures::stream::BoxStream;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
 };
 
-/// A store rooted at a prefix of another store, consistent in every returned location.
+/// A store rooted at a prefix of another (see the module docs).
 #[derive(Debug)]
-pub struct LakePrefix<T: ObjectStore> {
-    inner: PrefixStore<T>,
-}
+pub struct Prefixed(PrefixStore<Arc<dyn ObjectStore>>);
 
-impl<T: ObjectStore> LakePrefix<T> {
-    pub fn new(store: T, prefix: impl Into<Path>) -> Self {
-        LakePrefix {
-            inner: PrefixStore::new(store, prefix),
-        }
+impl Prefixed {
+    pub fn new(inner: Arc<dyn ObjectStore>, prefix: &str) -> Self {
+        Prefixed(PrefixStore::new(inner, prefix))
     }
 }
 
-impl<T: ObjectStore> std::fmt::Display for LakePrefix<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.inner.fmt(f)
+impl fmt::Display for Prefixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
-#[async_trait::async_trait]
-impl<T: ObjectStore> ObjectStore for LakePrefix<T> {
+#[async_trait]
+impl ObjectStore for Prefixed {
     async fn put_opts(
         &self,
         location: &Path,
         payload: PutPayload,
         opts: PutOptions,
-    ) -> Result<PutResult> {
-        self.inner.put_opts(location, payload, opts).await
+    ) -> object_store::Result<PutResult> {
+        self.0.put_opts(location, payload, opts).await
     }
 
     async fn put_multipart_opts(
         &self,
         location: &Path,
         opts: PutMultipartOptions,
-    ) -> Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
+    ) -> object_store::Result<Box<dyn MultipartUpload>> {
+        self.0.put_multipart_opts(location, opts).await
     }
 
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
-        let mut result = self.inner.get_opts(location, options).await?;
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
+        let mut result = self.0.get_opts(location, options).await?;
         result.meta.location = location.clone();
         Ok(result)
     }
 
-    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
-        self.inner.get_ranges(location, ranges).await
+    async fn get_ranges(
+        &self,
+        location: &Path,
+        ranges: &[std::ops::Range<u64>],
+    ) -> object_store::Result<Vec<bytes::Bytes>> {
+        self.0.get_ranges(location, ranges).await
     }
 
     fn delete_stream(
         &self,
-        locations: BoxStream<'static, Result<Path>>,
-    ) -> BoxStream<'static, Result<Path>> {
-        self.inner.delete_stream(locations)
+        locations: BoxStream<'static, object_store::Result<Path>>,
+    ) -> BoxStream<'static, object_store::Result<Path>> {
+        self.0.delete_stream(locations)
     }
 
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.inner.list(prefix)
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.0.list(prefix)
     }
 
     fn list_with_offset(
         &self,
         prefix: Option<&Path>,
         offset: &Path,
-    ) -> BoxStream<'static, Result<ObjectMeta>> {
-        self.inner.list_with_offset(prefix, offset)
+    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+        self.0.list_with_offset(prefix, offset)
     }
 
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
-        self.inner.list_with_delimiter(prefix).await
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
+        self.0.list_with_delimiter(prefix).await
     }
 
-    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
-        self.inner.copy_opts(from, to, options).await
+    async fn copy_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: CopyOptions,
+    ) -> object_store::Result<()> {
+        self.0.copy_opts(from, to, options).await
     }
 
-    async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> Result<()> {
-        self.inner.rename_opts(from, to, options).await
+    async fn rename_opts(
+        &self,
+        from: &Path,
+        to: &Path,
+        options: RenameOptions,
+    ) -> object_store::Result<()> {
+        self.0.rename_opts(from, to, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::ObjectStoreExt;
+    use object_store::memory::InMemory;
+
+    #[tokio::test]
+    async fn head_locations_are_relative_to_the_prefix() {
+        let base: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        base.put(&Path::from("p/q/a.parquet"), "x".into())
+            .await
+            .unwrap();
+        let s = Prefixed::new(base, "p/q");
+        let meta = s.head(&Path::from("a.parquet")).await.unwrap();
+        assert_eq!(meta.location.as_ref(), "a.parquet");
     }
 }

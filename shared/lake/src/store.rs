@@ -1,8 +1,9 @@
 //! [`Lake`]: the lake root as one `ObjectStore`, whether it is a local folder or an S3 prefix.
 //!
 //! The store is rooted at the lake root (a `LocalFileSystem` with a prefix, or S3 wrapped in a
-//! `PrefixStore`, see [`crate::prefixed`]), so every path below is relative to the root exactly as the data contract
-//! writes it, and DataFusion sees the same store under one URL ([`Lake::DF_URL`]).
+//! prefix store, [`crate::prefixed::Prefixed`]), so every path below is relative to the root
+//! exactly as the data contract writes it, and DataFusion sees the same store under one URL
+//! ([`Lake::DF_URL`]).
 
 use std::sync::Arc;
 
@@ -14,19 +15,18 @@ use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{LakeError, Result};
-use crate::prefixed::LakePrefix;
 use crate::s3extras::{S3Extras, S3Settings};
 
 /// An input object as the run manifest records it: key, size and version evidence.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct InputObject {
     pub key: String,
     pub size: u64,
     /// ETag where the store has one (S3), else the modification time (local).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
     pub modified: String,
 }
@@ -65,13 +65,20 @@ fn retry_from_env() -> Result<Option<RetryConfig>> {
 }
 
 /// The lake root. Cheap to clone; all clones share the store.
+///
+/// A lake has two views of storage: `store`, what computations read and write (for a scenario,
+/// its own objects over the official inputs; for a run being staged, its staged outputs over
+/// the lake), and `own`, where this lake's own objects live (the official lake itself, or
+/// `scenarios/<name>/`): locks, journals, history and the copy into place work on `own`.
 #[derive(Debug, Clone)]
 pub struct Lake {
     store: Arc<dyn ObjectStore>,
+    own: Arc<dyn ObjectStore>,
     root: String,
     is_s3: bool,
     /// Presigning and Object Lock, for lakes opened on S3.
     s3_extras: Option<S3Extras>,
+    scenario: Option<String>,
 }
 
 impl Lake {
@@ -133,13 +140,15 @@ impl Lake {
             let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
                 Arc::new(s3)
             } else {
-                Arc::new(LakePrefix::new(s3, prefix))
+                Arc::new(crate::prefixed::Prefixed::new(Arc::new(s3), prefix))
             };
             Ok(Lake {
+                own: store.clone(),
                 store,
                 root: root.to_string(),
                 is_s3: true,
                 s3_extras: Some(s3_extras),
+                scenario: None,
             })
         } else {
             let local = root.strip_prefix("file://").unwrap_or(root);
@@ -155,11 +164,14 @@ impl Lake {
                 root: root.into(),
                 message: e.to_string(),
             })?;
+            let store: Arc<dyn ObjectStore> = Arc::new(fs);
             Ok(Lake {
-                store: Arc::new(fs),
+                own: store.clone(),
+                store,
                 root: abs.display().to_string(),
                 is_s3: false,
                 s3_extras: None,
+                scenario: None,
             })
         }
     }
@@ -167,16 +179,111 @@ impl Lake {
     /// A lake over any store (tests wrap stores to inject faults).
     pub fn from_store(store: Arc<dyn ObjectStore>, root: impl Into<String>, is_s3: bool) -> Self {
         Lake {
+            own: store.clone(),
             store,
             root: root.into(),
             is_s3,
             s3_extras: None,
+            scenario: None,
+        }
+    }
+
+    /// The lake of scenario `name`: it reads the official inputs (and, where it has not computed
+    /// them itself, the official results it builds on) and writes only under
+    /// `scenarios/<name>/` ([`crate::scenario::ScenarioStore`]).
+    pub fn scenario(&self, name: &str) -> Result<Lake> {
+        if self.scenario.is_some() {
+            return Err(LakeError::Root {
+                root: self.root.clone(),
+                message: format!("scenario {name:?}: a scenario cannot hold scenarios"),
+            });
+        }
+        crate::scenario::check_name(name).map_err(|message| LakeError::Root {
+            root: self.root.clone(),
+            message,
+        })?;
+        let own: Arc<dyn ObjectStore> = Arc::new(crate::prefixed::Prefixed::new(
+            self.own.clone(),
+            &crate::layout::scenario(name),
+        ));
+        let store = Arc::new(crate::scenario::ScenarioStore::new(
+            self.store.clone(),
+            own.clone(),
+            name,
+        ));
+        Ok(Lake {
+            store,
+            own,
+            root: format!("{}/{}", self.root, crate::layout::scenario(name)),
+            is_s3: self.is_s3,
+            s3_extras: self.s3_extras.clone(),
+            scenario: Some(name.to_string()),
+        })
+    }
+
+    /// The scenario this lake belongs to, `None` for the official lake.
+    pub fn scenario_name(&self) -> Option<&str> {
+        self.scenario.as_deref()
+    }
+
+    /// A view of this lake for run `run_id`: every write goes to `staging/<run_id>/` of the
+    /// lake's own space, reads see the run's staged objects over the lake. The returned
+    /// [`StagingStore`](crate::staging::StagingStore) lists what was staged and what was read.
+    pub fn staged(&self, run_id: &str) -> (Lake, Arc<crate::staging::StagingStore>) {
+        let staging = Arc::new(crate::staging::StagingStore::new(
+            self.store.clone(),
+            self.own.clone(),
+            &crate::layout::staging(run_id),
+        ));
+        let store: Arc<dyn ObjectStore> = staging.clone();
+        (
+            Lake {
+                own: store.clone(),
+                store,
+                root: self.root.clone(),
+                is_s3: self.is_s3,
+                s3_extras: self.s3_extras.clone(),
+                scenario: self.scenario.clone(),
+            },
+            staging,
+        )
+    }
+
+    /// This lake's own space as a lake: the official lake itself, or `scenarios/<name>/` without
+    /// the official fallback. Publishing (locks, journals, history, copies) works here.
+    pub fn own_lake(&self) -> Lake {
+        Lake {
+            store: self.own.clone(),
+            own: self.own.clone(),
+            root: self.root.clone(),
+            is_s3: self.is_s3,
+            s3_extras: self.s3_extras.clone(),
+            scenario: self.scenario.clone(),
         }
     }
 
     /// Presigned URLs and Object Lock retention: `Some` for a lake opened on S3.
     pub fn s3_extras(&self) -> Option<&S3Extras> {
         self.s3_extras.as_ref()
+    }
+
+    /// The key relative to the lake root of `key` in this lake's own space: `key` itself for
+    /// the official lake, `scenarios/<name>/<key>` for a scenario. S3-only calls (presigning,
+    /// retention) address objects by this key.
+    pub fn root_key(&self, key: &str) -> String {
+        match &self.scenario {
+            Some(name) => format!("{}/{key}", crate::layout::scenario(name)),
+            None => key.to_string(),
+        }
+    }
+
+    /// A presigned GET URL of `key` (a report) in this lake's own space, valid for
+    /// `CLAIMLAKE_PRESIGN_SECONDS`: `None` for a local lake, which has no URLs to hand out.
+    pub async fn presigned_url(&self, key: &str) -> Result<Option<String>> {
+        match &self.s3_extras {
+            Some(s3) => Ok(Some(s3.presign_get(&self.root_key(key)).await?)),
+            None => Ok(None),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn ObjectStore> {
@@ -272,6 +379,37 @@ impl Lake {
             .await
             .map_err(|e| LakeError::store(key, e))?;
         Ok(())
+    }
+
+    /// Writes an object only if none exists at `key` (`If-None-Match: *` on S3, a hard link on
+    /// a local folder). `Ok(false)` when the object already exists.
+    pub async fn put_if_absent(&self, key: &str, bytes: Bytes) -> Result<bool> {
+        let opts = object_store::PutOptions::from(object_store::PutMode::Create);
+        match self
+            .store
+            .put_opts(&Path::from(key), PutPayload::from_bytes(bytes), opts)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(LakeError::store(key, e)),
+        }
+    }
+
+    /// Copies an object within the lake (server-side on S3).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        self.store
+            .copy(&Path::from(from), &Path::from(to))
+            .await
+            .map_err(|e| LakeError::store(format!("{from} -> {to}"), e))
+    }
+
+    /// Deletes one object; a missing object is not an error.
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(LakeError::store(key, e)),
+        }
     }
 
     /// Deletes every object under `prefix` (used to replace a partition's files).

@@ -9,14 +9,14 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::async_writer::AsyncArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 use crate::store::Lake;
 
 /// What was written: the manifest's `outputs` entry.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WrittenObject {
     pub key: String,
     pub rows: u64,

@@ -477,6 +477,14 @@ fn indicators(list: &[Indicator]) -> Result<()> {
             );
         }
         positive(&key("weight"), ind.weight)?;
+        // score_items.weight is Decimal128(18,2) (outputs.md): a weight it cannot hold exactly
+        // would be published as another number than the one the total divides by.
+        ensure(ind.weight.normalize().scale() <= 2, key("weight"), || {
+            format!(
+                "must have at most 2 decimal places (score_items.weight is stored to the fen), found {}",
+                ind.weight
+            )
+        })?;
         match ind.method {
             ScoreMethod::Deduct => {
                 ensure(ind.source == IndicatorSource::Cards, key("method"), || {

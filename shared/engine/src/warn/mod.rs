@@ -2,11 +2,11 @@
 //! ledger the monthly settlement reads.
 //!
 //! Inputs: the quarter's months validated as ingest does (each month's used claims and items),
-//! netted within the quarter (`sql/warn/00_quarter_claims.sql`); the registry; the policy of the
-//! quarter's year; the yellow cards of earlier quarters of the year (card ledger). SQL steps:
-//! 01 operating indicators (Part A), 02 top patients and 03 associated / warned institutions
-//! (Parts B, C), 04 cards (Part C). Re-running a quarter replaces its cards and re-derives the
-//! red cards of later quarters of the same year.
+//! netted within the quarter (`sql/warn/00a_quarter_claims.sql`, spilled to local Parquet); the
+//! registry; the policy of the quarter's year; the yellow cards of earlier quarters of the year
+//! (card ledger). SQL steps: 01a/01b operating indicators (Part A), 02a/02b top patients and 03
+//! associated / warned institutions (Parts B, C), 04 cards (Part C). Re-running a quarter
+//! replaces its cards and re-derives the red cards of later quarters of the same year.
 
 use std::sync::Arc;
 
@@ -41,8 +41,43 @@ pub struct WarnOutcome {
     pub report: WarnReport,
     pub inputs: Vec<InputObject>,
     pub outputs: Vec<WrittenObject>,
-    /// Later quarters whose red cards were re-derived, and the settlement months they touch.
+    /// Later quarters whose red cards were re-derived, and the settlement months they touch
+    /// (one line each, for people).
     pub rederived: Vec<String>,
+    /// The same, as data.
+    pub rederived_cards: Vec<RederivedCards>,
+}
+
+/// A later quarter of the year whose cards changed when an earlier quarter was re-run.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RederivedCards {
+    pub quarter: String,
+    /// The cards added, removed or changed (`institution color`).
+    pub changed: Vec<String>,
+    /// The settlement months those cards act on, before or after the change (`YYYY-MM`).
+    pub months: Vec<String>,
+    /// Those months already settled in this lake: closed, they keep their results; the change
+    /// reaches payments only through months settled from now on.
+    pub settled: Vec<String>,
+}
+
+impl RederivedCards {
+    /// One line for people.
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}: cards re-derived ({}); they act on settlement months {}",
+            self.quarter,
+            self.changed.join(", "),
+            self.months.join(", ")
+        );
+        if !self.settled.is_empty() {
+            s.push_str(&format!(
+                " (already settled, kept as paid: {})",
+                self.settled.join(", ")
+            ));
+        }
+        s
+    }
 }
 
 impl WarnOutcome {
@@ -70,6 +105,9 @@ pub struct WarnReport {
     pub suspicions_by_rule: std::collections::BTreeMap<String, u64>,
     pub cards: Vec<CardLine>,
     pub peer_values: Vec<PeerValue>,
+    /// Later quarters whose cards this run re-derived (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rederived: Vec<RederivedCards>,
     pub notes: Vec<String>,
 }
 
@@ -192,30 +230,29 @@ async fn register_month(
     Ok(v.inputs)
 }
 
-/// Registers `prev_claims`: the valid claims of the month before the quarter, netted within that
-/// month (R01 and R06 look back into it); empty when the lake has no claims for that month.
+/// Registers `prev_month_claims`: the valid claims of the month before the quarter, netted within
+/// that month (R01 and R06 look back into it); empty when the lake has no claims for that month.
 async fn register_prev_month(
     lake: &Lake,
     ctx: &SessionContext,
     q: Quarter,
 ) -> Result<Vec<InputObject>> {
     let prev = q.prev_month_before();
-    ctx.deregister_table("prev_claims")?;
+    ctx.deregister_table("prev_month_claims")?;
     if lake
         .list_parquet(&layout::claims_month(prev))
         .await?
         .is_empty()
     {
         let files: Vec<claimlake_lake::ordered_scan::ScanFile> = Vec::new();
-        register_ordered_or_empty(lake, ctx, "prev_claims", &files, &contract::claims()).await?;
+        register_ordered_or_empty(lake, ctx, "prev_month_claims", &files, &contract::claims())
+            .await?;
         return Ok(Vec::new());
     }
     let sub = new_session(None);
     let v = validate_month(lake, &sub, prev).await?;
-    let c = sub
-        .sql("SELECT * FROM claims_valid WHERE NOT is_reversal")
-        .await?;
-    ctx.register_table("prev_claims", c.into_view())?;
+    let c = sub.table("claims_valid").await?;
+    ctx.register_table("prev_month_claims", c.into_view())?;
     Ok(v.inputs)
 }
 
@@ -282,7 +319,9 @@ async fn compute(
 ) -> Result<Vec<(String, Vec<RecordBatch>)>> {
     let p = quarter_params(q, policy);
     register_policy(ctx, policy)?;
+    sql::materialize(ctx, "operating_base", steps::OPERATING_BASE, &p).await?;
     sql::materialize(ctx, "operating_indicators", steps::OPERATING, &p).await?;
+    sql::materialize(ctx, "quarter_patients", steps::QUARTER_PATIENTS, &p).await?;
     let top = sql::materialize(ctx, "top_patients", steps::TOP_PATIENTS, &p).await?;
     let warnings = sql::materialize(ctx, "warnings_q", steps::WARNINGS, &p).await?;
     let cards = sql::materialize(ctx, "cards_q", steps::CARDS, &p).await?;
@@ -344,10 +383,23 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
     inputs.extend(register_catalog(lake, &ctx).await?);
     inputs.extend(register_prev_month(lake, &ctx, q).await?);
     let p = quarter_params(q, policy);
-    sql::materialize(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p).await?;
-    let items = sql::frame(&ctx, steps::QUARTER_ITEMS, &p).await?;
-    ctx.deregister_table("q_items")?;
-    ctx.register_table("q_items", items.into_view())?;
+    // The quarter's netted claims and their items are the working set of every later step. A
+    // city quarter has ~15M claims and ~80M items: they go to local Parquet files (removed when
+    // the run ends) rather than memory, and each step reads back only its columns.
+    let work = tempfile::Builder::new()
+        .prefix("claimlake-warn-")
+        .tempdir()
+        .map_err(EngineError::WorkingFiles)?;
+    sql::spill(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p, work.path()).await?;
+    sql::spill(&ctx, "q_items", steps::QUARTER_ITEMS, &p, work.path()).await?;
+    sql::spill(&ctx, "prev_claims", steps::PREV_CLAIMS, &p, work.path()).await?;
+    // The validated months are no longer read: dropping their views frees the validation
+    // sessions' status tables before the rules run.
+    for i in 1..=3 {
+        ctx.deregister_table(format!("month_claims_{i}").as_str())?;
+        ctx.deregister_table(format!("month_items_{i}").as_str())?;
+    }
+    ctx.deregister_table("prev_month_claims")?;
     register_earlier_yellows(lake, &ctx, q).await?;
 
     let tables = compute(&ctx, q, policy).await?;
@@ -364,12 +416,13 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
         };
         outputs.push(lake.write_parquet(&key, &schema, batches).await?);
     }
-    let report = report(&ctx, q, &loaded, &tables).await?;
+    let rederived_cards = rederive_later_cards(lake, q, policy).await?;
+    let mut report = report(&ctx, q, &loaded, &tables).await?;
+    report.rederived = rederived_cards.clone();
     outputs.push(
         lake.write_json(&layout::report("warnings", &q.report_stem()), &report)
             .await?,
     );
-    let rederived = rederive_later_cards(lake, q, policy).await?;
     Ok(WarnOutcome {
         quarter: q,
         policy: loaded.reference(),
@@ -377,7 +430,8 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
         report,
         inputs,
         outputs,
-        rederived,
+        rederived: rederived_cards.iter().map(RederivedCards::line).collect(),
+        rederived_cards,
     })
 }
 
@@ -391,9 +445,65 @@ fn table_of(name: &str) -> &str {
     }
 }
 
+/// The cards of a card table as (institution, color, effect_from_month, effect_months).
+fn card_rows(batches: &[RecordBatch]) -> std::collections::BTreeSet<(String, String, String, u64)> {
+    use crate::cells::{count, text};
+    let mut out = std::collections::BTreeSet::new();
+    for b in batches {
+        for i in 0..b.num_rows() {
+            out.insert((
+                text(b, "institution_id", i),
+                text(b, "color", i),
+                text(b, "effect_from_month", i),
+                count(b, "effect_months", i),
+            ));
+        }
+    }
+    out
+}
+
+/// What changed between two versions of a later quarter's cards, and the months it touches.
+async fn card_changes(
+    lake: &Lake,
+    later: Quarter,
+    old: &[RecordBatch],
+    new: &[RecordBatch],
+) -> Result<RederivedCards> {
+    let (old, new) = (card_rows(old), card_rows(new));
+    let mut changed = std::collections::BTreeSet::new();
+    let mut months = std::collections::BTreeSet::new();
+    for (inst, color, from, n) in old.symmetric_difference(&new) {
+        changed.insert(format!("{inst} {color}"));
+        if let Ok(first) = from.parse::<Month>() {
+            for k in 0..(*n).max(1) {
+                months.insert(first.plus(k as i32));
+            }
+        }
+    }
+    let mut settled = Vec::new();
+    for m in &months {
+        if lake
+            .exists(&layout::monthly_result("statements", *m))
+            .await?
+        {
+            settled.push(m.to_string());
+        }
+    }
+    Ok(RederivedCards {
+        quarter: later.to_string(),
+        changed: changed.into_iter().collect(),
+        months: months.iter().map(|m| m.to_string()).collect(),
+        settled,
+    })
+}
+
 /// After quarter `q` changed, re-derives the yellow counts and red cards of the later quarters
 /// of the year that already have cards (their warned institutions stay as computed).
-async fn rederive_later_cards(lake: &Lake, q: Quarter, policy: &Policy) -> Result<Vec<String>> {
+async fn rederive_later_cards(
+    lake: &Lake,
+    q: Quarter,
+    policy: &Policy,
+) -> Result<Vec<RederivedCards>> {
     let mut touched = Vec::new();
     for k in (q.quarter + 1)..=4 {
         let later = Quarter {
@@ -425,10 +535,7 @@ async fn rederive_later_cards(lake: &Lake, q: Quarter, policy: &Policy) -> Resul
         let (new_bytes, _) = claimlake_lake::write::encode_parquet(&schema, &cards)?;
         if new_bytes != bytes {
             lake.write_parquet(&key, &schema, &cards).await?;
-            let issue = later.issue_month();
-            touched.push(format!(
-                "{later}: red cards re-derived; settlement months from {issue} are affected"
-            ));
+            touched.push(card_changes(lake, later, &batches, &cards).await?);
         }
     }
     Ok(touched)
@@ -472,6 +579,7 @@ async fn report(
         suspicions_by_rule: Default::default(),
         cards: Vec::new(),
         peer_values: Vec::new(),
+        rederived: Vec::new(),
         notes: Vec::new(),
     };
     for b in get("warnings") {

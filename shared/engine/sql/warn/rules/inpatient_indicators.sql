@@ -13,8 +13,8 @@
 -- Ineligible institutions get null peer_value and threshold and hit = false.
 WITH inpatient AS (
   SELECT c.institution_id, i.budget_class, c.patient_id, c.pay_method, c.drg_weight
-  FROM q_claims c
-  JOIN institutions i ON i.institution_id = c.institution_id
+  FROM institutions i
+  JOIN q_claims c ON i.institution_id = c.institution_id
   WHERE c.visit_type = 'inpatient' AND c.reverses_claim_id IS NULL
 ),
 per_institution AS (

@@ -9,21 +9,33 @@
 -- integer, so "> limit" is decided exactly as "> ${overbuy_max_days}" = floor(limit), computed by
 -- the runner. Every claim with a line of a hitting pair is flagged; a claim hit through several
 -- items is one row, detail naming the smallest item_code.
+-- Join order (the left input is the hash table): the patients' special-outpatient and pharmacy
+-- claims, then their item lines (streamed), then the drug catalogue codes before those lines.
 WITH patients AS (
   SELECT DISTINCT patient_id
   FROM q_claims
   WHERE visit_type = 'special_outpatient' AND reverses_claim_id IS NULL
 ),
-lines AS (
-  SELECT c.claim_id, c.institution_id, c.patient_id, CAST(c.settle_time AS DATE) AS settle_date,
-         i.item_code, CAST(i.days_supply AS BIGINT) AS days_supply
-  FROM q_items i
-  JOIN q_claims c ON c.claim_id = i.claim_id
-  JOIN catalog k ON k.item_code = i.item_code
-  JOIN patients pt ON pt.patient_id = c.patient_id
+claims AS (
+  SELECT c.claim_id, c.institution_id, c.patient_id, CAST(c.settle_time AS DATE) AS settle_date
+  FROM patients pt
+  JOIN q_claims c ON c.patient_id = pt.patient_id
   WHERE c.visit_type IN ('special_outpatient', 'pharmacy') AND c.reverses_claim_id IS NULL
-    AND k.fee_class IN ('western', 'patent', 'herbal')
-    AND i.days_supply IS NOT NULL
+),
+claim_lines AS (
+  SELECT c.claim_id, c.institution_id, c.patient_id, c.settle_date,
+         i.item_code, CAST(i.days_supply AS BIGINT) AS days_supply
+  FROM claims c
+  JOIN q_items i ON i.claim_id = c.claim_id
+  WHERE i.days_supply IS NOT NULL
+),
+drug_codes AS (
+  SELECT item_code FROM catalog WHERE fee_class IN ('western', 'patent', 'herbal')
+),
+lines AS (
+  SELECT l.*
+  FROM drug_codes k
+  JOIN claim_lines l ON l.item_code = k.item_code
 ),
 hits AS (
   SELECT patient_id, item_code, SUM(days_supply) AS days,
@@ -36,8 +48,8 @@ flagged AS (
   SELECT l.claim_id, l.institution_id, l.patient_id, l.settle_date, h.item_code, h.days,
          h.institutions,
          ROW_NUMBER() OVER (PARTITION BY l.claim_id ORDER BY h.item_code) AS rn
-  FROM lines l
-  JOIN hits h ON h.patient_id = l.patient_id AND h.item_code = l.item_code
+  FROM hits h
+  JOIN lines l ON h.patient_id = l.patient_id AND h.item_code = l.item_code
 )
 SELECT 'R02' AS rule_id, claim_id, institution_id, patient_id, settle_date,
        concat(item_code, ': ', CAST(days AS VARCHAR), ' days at ',

@@ -12,9 +12,9 @@ WITH outpatient AS (
          CAST(date_part('hour', c.settle_time) AS BIGINT) * 60
            + CAST(date_part('minute', c.settle_time) AS BIGINT) AS minute_of_day,
          m.min_patients
-  FROM q_claims c
-  JOIN institutions i ON i.institution_id = c.institution_id
-  JOIN warn_cluster_min_patients m ON m.budget_class = i.budget_class
+  FROM warn_cluster_min_patients m
+  JOIN institutions i ON m.budget_class = i.budget_class
+  JOIN q_claims c ON i.institution_id = c.institution_id
   WHERE c.visit_type IN ('general_outpatient', 'special_outpatient', 'pharmacy')
     AND c.reverses_claim_id IS NULL
 ),
@@ -22,18 +22,40 @@ bucketed AS (
   SELECT *, minute_of_day / ${cluster_bucket_minutes} AS bucket
   FROM outpatient
 ),
-buckets AS (
-  SELECT institution_id, settle_date, bucket, COUNT(*) AS claims
+-- A bucket can have min_patients distinct patients only if it has that many claims: counting
+-- claims first (a plain count per bucket) leaves the few crowded buckets, and only their claims
+-- get the per-patient count. (COUNT(DISTINCT) over every bucket of a city quarter kept ~10M
+-- hash sets alive at once.)
+crowded AS (
+  SELECT institution_id, settle_date, bucket
   FROM bucketed
   GROUP BY institution_id, settle_date, bucket, min_patients
-  HAVING COUNT(DISTINCT patient_id) >= min_patients
+  HAVING COUNT(*) >= min_patients
+),
+candidates AS (
+  SELECT o.*
+  FROM crowded c
+  JOIN bucketed o
+    ON o.institution_id = c.institution_id AND o.settle_date = c.settle_date
+   AND o.bucket = c.bucket
+),
+patients AS (
+  SELECT institution_id, settle_date, bucket, patient_id, min_patients, COUNT(*) AS claims
+  FROM candidates
+  GROUP BY institution_id, settle_date, bucket, patient_id, min_patients
+),
+buckets AS (
+  SELECT institution_id, settle_date, bucket, SUM(claims) AS claims
+  FROM patients
+  GROUP BY institution_id, settle_date, bucket, min_patients
+  HAVING COUNT(*) >= min_patients
 )
 SELECT 'R03' AS rule_id, o.claim_id, o.institution_id, o.patient_id, o.settle_date,
        concat(CAST(b.claims AS VARCHAR), ' claims in bucket ', CAST(o.settle_date AS VARCHAR), ' ',
               lpad(CAST(b.bucket * ${cluster_bucket_minutes} / 60 AS VARCHAR), 2, '0'), ':',
               lpad(CAST(b.bucket * ${cluster_bucket_minutes} % 60 AS VARCHAR), 2, '0')) AS detail
-FROM bucketed o
-JOIN buckets b
+FROM buckets b
+JOIN candidates o
   ON b.institution_id = o.institution_id AND b.settle_date = o.settle_date
  AND b.bucket = o.bucket
 ORDER BY o.claim_id

@@ -18,8 +18,8 @@ groups AS (
 )
 SELECT 'R04' AS rule_id, o.claim_id, o.institution_id, o.patient_id, o.settle_date,
        concat(CAST(g.claims AS VARCHAR), ' claims on ', CAST(o.settle_date AS VARCHAR)) AS detail
-FROM outpatient o
-JOIN groups g
+FROM groups g
+JOIN outpatient o
   ON g.patient_id = o.patient_id AND g.institution_id = o.institution_id
  AND g.settle_date = o.settle_date
 ORDER BY o.claim_id

@@ -6,7 +6,8 @@
 -- An outpatient-type claim (general/special outpatient, pharmacy) is flagged when its settle date
 -- is strictly after admit_date and strictly before discharge_date of one of the same patient's
 -- inpatient claims of the quarter (the admission and discharge days are not "during"). Range
--- join: equi-join on patient_id first, then the date condition. detail names the stay with the
+-- join: equi-join on patient_id first, then the date condition; the stays (few) are the hash
+-- table, the outpatient claims stream past it. detail names the stay with the
 -- smallest claim_id.
 WITH outpatient AS (
   SELECT claim_id, institution_id, patient_id, CAST(settle_time AS DATE) AS settle_date
@@ -27,8 +28,8 @@ stays AS (
 pairs AS (
   SELECT o.claim_id, o.institution_id, o.patient_id, o.settle_date, s.claim_id AS stay_id,
          ROW_NUMBER() OVER (PARTITION BY o.claim_id ORDER BY s.claim_id) AS rn
-  FROM outpatient o
-  JOIN stays s ON s.patient_id = o.patient_id
+  FROM stays s
+  JOIN outpatient o ON s.patient_id = o.patient_id
   WHERE o.settle_date > s.admit_date AND o.settle_date < s.discharge_date
 )
 SELECT 'R06' AS rule_id, claim_id, institution_id, patient_id, settle_date,

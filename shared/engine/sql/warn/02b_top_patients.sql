@@ -6,12 +6,8 @@
 -- ascending), those whose cost is also >= median_multiple x the median patient cost (even
 -- count: the mean of the two middle values). Decided exactly: rank - 1 < top_share x n, and
 -- cost x (number of middle values) >= median_multiple x Σ middle values.
-WITH scope AS (
-  SELECT * FROM q_claims WHERE visit_type IN (${scope_visit_types})
-),
-patients AS (
-  SELECT patient_id, SUM(total_amount) AS quarter_cost FROM scope GROUP BY patient_id
-),
+-- Input: quarter_patients (02a).
+WITH patients AS (SELECT patient_id, quarter_cost FROM quarter_patients),
 ranked AS (
   SELECT patient_id, quarter_cost,
          ROW_NUMBER() OVER (ORDER BY quarter_cost DESC, patient_id ASC) AS rk,
@@ -33,9 +29,9 @@ SELECT r.patient_id,
        CAST(r.rk AS BIGINT) AS rank,
        CAST(${policy_year} AS INT) AS policy_year,
        CAST(${policy_version} AS INT) AS policy_version
-FROM ranked r
-CROSS JOIN middle m
+FROM middle m
 CROSS JOIN warning_policy s
+CROSS JOIN ranked r
 WHERE CAST(r.rk - 1 AS DECIMAL(20, 0)) < s.top_share * r.n
   AND r.quarter_cost * m.middle_count >= s.median_multiple * m.middle_sum
 ORDER BY r.patient_id

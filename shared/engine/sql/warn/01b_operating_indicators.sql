@@ -9,30 +9,10 @@
 -- percentile: hit when value >= the peer group's P-th nearest-rank percentile of the eligible
 -- institutions' values (exact comparison of the two ratios).
 -- value, peer_value and threshold are stored rounded to 6 decimals.
-WITH scope AS (
-  SELECT * FROM q_claims WHERE visit_type IN (${scope_visit_types})
-),
-per_institution AS (
-  SELECT institution_id,
-         CAST(COUNT(*) AS BIGINT) AS visits,
-         CAST(COUNT(DISTINCT patient_id) AS BIGINT) AS patients,
-         SUM(western_drug_amount + patent_drug_amount + herbal_amount) AS drugs,
-         SUM(total_amount) AS total,
-         SUM(key_drug_amount) AS key_drugs
-  FROM scope GROUP BY institution_id
-),
-frequent AS (
-  SELECT institution_id, CAST(COUNT(*) AS BIGINT) AS frequent_patients
-  FROM (SELECT institution_id, patient_id, COUNT(*) AS n FROM scope
-        GROUP BY institution_id, patient_id)
-  WHERE n >= ${high_frequency_visits}
-  GROUP BY institution_id
-),
-base AS (
-  SELECT p.*, COALESCE(f.frequent_patients, 0) AS frequent_patients, r.budget_class,
-         p.visits >= ${min_visits} AS eligible
-  FROM per_institution p
-  LEFT JOIN frequent f ON f.institution_id = p.institution_id
+-- Input: operating_base (01a), one row per institution with its in-scope totals.
+WITH base AS (
+  SELECT p.*, r.budget_class, p.visits >= ${min_visits} AS eligible
+  FROM operating_base p
   LEFT JOIN institutions r ON r.institution_id = p.institution_id
 ),
 long AS (

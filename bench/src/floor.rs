@@ -1,0 +1,98 @@
+//! The scan floor: the time DataFusion takes to read the columns a computation reads from the
+//! same Parquet files, with an aggregate trivial enough that decoding dominates.
+//!
+//! `settle` and `warn` validate every column of the data contract (ingest checks each field of
+//! each row), so the columns they read are the contract's columns of `claims` and `claim_items`
+//! for the months they scan: one month for `settle`; the quarter's three months plus the claims
+//! of the month before for `warn` (rules R01 and R06 look back into it). Each column is folded
+//! into an aggregate that needs its values decoded (sum of string byte lengths, sum of numbers,
+//! max of dates), so no statistics shortcut can skip the pages.
+
+use claimlake_domain::period::{Month, Quarter};
+use claimlake_lake::{contract, layout};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+
+use crate::error::Result;
+
+/// One folded expression per column of `schema`.
+fn folds(schema: &SchemaRef) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let c = format!("\"{}\"", f.name());
+            match f.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    format!("SUM(octet_length({c}))")
+                }
+                DataType::Boolean => format!("SUM(CASE WHEN {c} THEN 1 ELSE 0 END)"),
+                DataType::Decimal128(_, _) | DataType::Int32 | DataType::Int64 => {
+                    format!("SUM({c})")
+                }
+                _ => format!("MAX({c})"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The folders the floor reads for a computation and period.
+pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
+    let bad = |e: claimlake_domain::DomainError| crate::error::BenchError::Usage(e.to_string());
+    let month_folders = |m: Month| {
+        vec![
+            (layout::claims_month(m), contract::claims()),
+            (layout::claim_items_month(m), contract::claim_items()),
+        ]
+    };
+    match kind {
+        "settle" => Ok(month_folders(Month::parse(period).map_err(bad)?)),
+        "warn" => {
+            let q = Quarter::parse(period).map_err(bad)?;
+            let mut out = Vec::new();
+            let before = q.prev_month_before();
+            if before.year == q.year {
+                out.push((layout::claims_month(before), contract::claims()));
+            }
+            for m in q.months() {
+                out.extend(month_folders(m));
+            }
+            Ok(out)
+        }
+        other => Err(crate::error::BenchError::Usage(format!(
+            "floor: unknown computation `{other}` (settle or warn)"
+        ))),
+    }
+}
+
+/// Reads every folder of `kind`/`period` under the local lake `root`; prints rows read.
+pub async fn run(root: &str, kind: &str, period: &str) -> Result<()> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(cores));
+    let mut rows = 0i64;
+    for (i, (folder, schema)) in folders(kind, period)?.into_iter().enumerate() {
+        let path = format!("{}/{}/", root.trim_end_matches('/'), folder);
+        if !std::path::Path::new(&path).exists() {
+            continue;
+        }
+        let name = format!("t{i}");
+        ctx.register_parquet(&name, &path, ParquetReadOptions::default())
+            .await?;
+        let sql = format!("SELECT COUNT(*) AS n, {} FROM {name}", folds(&schema));
+        let batches = ctx.sql(&sql).await?.collect().await?;
+        if let Some(b) = batches.first() {
+            let n = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .map(|a| a.value(0))
+                .unwrap_or(0);
+            rows += n;
+        }
+    }
+    println!("scan floor {kind} {period}: {rows} rows");
+    Ok(())
+}
