@@ -6,17 +6,39 @@
 -- exactly those holders) or earlier in this month (path order, then row order).
 -- Output: reason_2 = early_reason, else 'duplicate_claim', else NULL.
 -- Invariant: among rows with reason_2 IS NULL, claim_id is unique in the year so far.
+--
+-- Plan: almost every claim_id occurs once in a month, so the reading-order ranking (a sort)
+-- runs only over the ids that occur more than once (`repeated`, found by a hash aggregate);
+-- ranking every row of a city month by claim_id was this step's whole cost.
+WITH repeated AS (
+  SELECT claim_id
+  FROM checked
+  WHERE early_reason IS NULL
+  GROUP BY claim_id
+  HAVING COUNT(*) > 1
+),
+-- Rows of a repeated claim_id after its first holder of the month, by reading order.
+later_copies AS (
+  SELECT file_no, row_no
+  FROM (
+    SELECT k.file_no, k.row_no,
+           ROW_NUMBER() OVER (PARTITION BY k.claim_id ORDER BY k.file_no, k.row_no) AS n
+    FROM repeated r
+    JOIN checked k ON k.claim_id = r.claim_id AND k.early_reason IS NULL
+  ) ranked
+  WHERE n > 1
+)
 SELECT
   k.*,
   CASE
     WHEN k.early_reason IS NOT NULL THEN k.early_reason
     WHEN lp.claim_id IS NOT NULL THEN 'duplicate_claim'
-    WHEN ROW_NUMBER() OVER (
-           PARTITION BY k.claim_id, k.early_reason IS NULL
-           ORDER BY k.file_no, k.row_no) > 1 THEN 'duplicate_claim'
+    WHEN lc.row_no IS NOT NULL THEN 'duplicate_claim'
   END AS reason_2
 FROM checked k
--- No DISTINCT: a claim_id is held by at most one row of the year (the invariant below), so the
+-- No DISTINCT: a claim_id is held by at most one row of the year (the invariant above), so the
 -- earlier ledgers are streamed past this month's rows instead of being de-duplicated in memory.
 LEFT JOIN ledger_prior lp
   ON lp.claim_id = k.claim_id AND k.early_reason IS NULL
+LEFT JOIN later_copies lc
+  ON lc.file_no = k.file_no AND lc.row_no = k.row_no
