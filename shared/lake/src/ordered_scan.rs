@@ -13,11 +13,14 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
 use datafusion::execution::TaskContext;
-use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::LexOrdering;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::{StreamExt, TryStreamExt};
 
 use object_store::ObjectStore;
@@ -71,9 +74,12 @@ struct FileStream {
     file: ScanFile,
     file_no: i32,
     contract: SchemaRef,
+    /// The stream's output schema: the ordered schema projected to `projection`.
     schema: SchemaRef,
     /// Root-column indices in the file of each contract column, in contract order.
     indices: Vec<usize>,
+    /// The columns of the ordered schema this stream produces, in output order.
+    projection: Vec<usize>,
 }
 
 impl PartitionStream for FileStream {
@@ -88,20 +94,25 @@ impl PartitionStream for FileStream {
         let file_no = self.file_no;
         let contract = self.contract.clone();
         let schema = self.schema.clone();
-        let indices = self.indices.clone();
+        let n_contract = contract.fields().len();
+        // File root indices of the contract columns this stream decodes: only the projected
+        // ones, so a step that reads three columns does not decode thirty.
+        let decoded: Vec<usize> = self
+            .projection
+            .iter()
+            .filter(|&&c| c < n_contract)
+            .map(|&c| self.indices[c])
+            .collect();
+        let projection = self.projection.clone();
         let out_schema = schema.clone();
         let stream = futures::stream::once(async move {
             let reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
             let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
-            let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
-            // Position of each contract column inside the projected batch: the projection keeps
-            // file order, so map through the sorted indices.
-            let mut sorted = indices.clone();
+            let mask = ProjectionMask::roots(builder.parquet_schema(), decoded.iter().copied());
+            // The projected batch keeps file order: position of each file root index in it.
+            let mut sorted = decoded.clone();
             sorted.sort_unstable();
-            let positions: Vec<usize> = indices
-                .iter()
-                .map(|i| sorted.binary_search(i).expect("projected"))
-                .collect();
+            sorted.dedup();
             let stream = builder
                 .with_projection(mask)
                 .with_batch_size(8192)
@@ -115,23 +126,38 @@ impl PartitionStream for FileStream {
                     }))
                 })?;
                 let n = batch.num_rows();
-                let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-                for (field, pos) in contract.fields().iter().zip(&positions) {
-                    let col = batch.column(*pos);
-                    if col.data_type() == field.data_type() {
-                        cols.push(col.clone());
-                    } else {
-                        cols.push(cast(col, field.data_type())?);
-                    }
+                let mut cols: Vec<ArrayRef> = Vec::with_capacity(projection.len());
+                let mut d = 0;
+                for &c in &projection {
+                    let col: ArrayRef = match c.checked_sub(n_contract) {
+                        None => {
+                            let field = contract.field(c);
+                            let pos = sorted
+                                .binary_search(&decoded[d])
+                                .expect("decoded column is projected");
+                            d += 1;
+                            let col = batch.column(pos);
+                            if col.data_type() == field.data_type() {
+                                col.clone()
+                            } else {
+                                cast(col, field.data_type())?
+                            }
+                        }
+                        Some(0) => Arc::new(StringArray::from(vec![file.key.as_str(); n])),
+                        Some(1) => Arc::new(Int32Array::from(vec![file_no; n])),
+                        Some(2) => Arc::new(Int32Array::from(vec![file.part_month; n])),
+                        Some(_) => Arc::new(Int64Array::from_iter_values(
+                            offset..offset + n as i64,
+                        )),
+                    };
+                    cols.push(col);
                 }
-                cols.push(Arc::new(StringArray::from(vec![file.key.as_str(); n])));
-                cols.push(Arc::new(Int32Array::from(vec![file_no; n])));
-                cols.push(Arc::new(Int32Array::from(vec![file.part_month; n])));
-                cols.push(Arc::new(Int64Array::from_iter_values(
-                    offset..offset + n as i64,
-                )));
                 offset += n as i64;
-                Ok(RecordBatch::try_new(schema.clone(), cols)?)
+                Ok(RecordBatch::try_new_with_options(
+                    schema.clone(),
+                    cols,
+                    &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
+                )?)
             });
             Ok::<_, datafusion::error::DataFusionError>(mapped)
         })
@@ -140,27 +166,86 @@ impl PartitionStream for FileStream {
     }
 }
 
+/// The files of an ordered scan as a table: one streaming partition per file, decoding only the
+/// columns a query projects (DataFusion's `StreamingTable` would decode every column and
+/// project afterwards, which made each pass over a city month's items read all of them).
+#[derive(Debug)]
+pub struct OrderedScan {
+    store: Arc<dyn ObjectStore>,
+    files: Vec<ScanFile>,
+    contract: SchemaRef,
+    schema: SchemaRef,
+    /// Per file, the root index in the file of each contract column.
+    indices: Vec<Vec<usize>>,
+}
+
+#[async_trait::async_trait]
+impl TableProvider for OrderedScan {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let projection: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let parts: Vec<Arc<dyn PartitionStream>> = self
+            .files
+            .iter()
+            .zip(&self.indices)
+            .map(|(file, indices)| {
+                Arc::new(FileStream {
+                    store: self.store.clone(),
+                    file: file.clone(),
+                    file_no: file_no(&self.files, &file.key),
+                    contract: self.contract.clone(),
+                    schema: schema.clone(),
+                    indices: indices.clone(),
+                    projection: projection.clone(),
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect();
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema,
+            parts,
+            None,
+            Vec::<LexOrdering>::new(),
+            false,
+            limit,
+        )?))
+    }
+}
+
 impl Lake {
-    /// Checks every file against the contract and builds an ordered streaming table over them.
+    /// Checks every file against the contract and builds an ordered scan table over them.
     pub async fn ordered_scan(
         &self,
         files: &[ScanFile],
         contract: &SchemaRef,
-    ) -> Result<StreamingTable> {
-        let schema = ordered_schema(contract);
-        let mut parts: Vec<Arc<dyn PartitionStream>> = Vec::with_capacity(files.len());
+    ) -> Result<OrderedScan> {
+        let mut indices = Vec::with_capacity(files.len());
         for file in files {
-            let indices = self.check_file_schema(&file.key, contract).await?;
-            parts.push(Arc::new(FileStream {
-                store: self.store().clone(),
-                file: file.clone(),
-                file_no: file_no(files, &file.key),
-                contract: contract.clone(),
-                schema: schema.clone(),
-                indices,
-            }));
+            indices.push(self.check_file_schema(&file.key, contract).await?);
         }
-        Ok(StreamingTable::try_new(schema, parts)?)
+        Ok(OrderedScan {
+            store: self.store().clone(),
+            files: files.to_vec(),
+            contract: contract.clone(),
+            schema: ordered_schema(contract),
+            indices,
+        })
     }
 
     /// Reads a file's footer and returns, for each contract column, its root index in the file.
