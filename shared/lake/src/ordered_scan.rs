@@ -3,9 +3,9 @@
 //! The data contract decides duplicates and reversals "in order of the file's path relative to
 //! the lake root, then row order". DataFusion's Parquet scan neither exposes the file name nor a
 //! row number, so ingest reads each file through this scan ([`OrderedScan`]): one streaming
-//! partition per file, decoding only the contract columns a query reads, (extra columns ignored, compatible types widened), plus
-//! `source_file` (the key), `part_month` (the partition's month) and `row_no` (0-based row in the
-//! file). The schema of every file is checked first, so a missing column or a wrong type stops the
+//! partition per file with the contract columns (extra columns ignored, compatible types
+//! widened), plus `source_file` (the key), `part_month` (the partition's month) and `row_no`
+//! (0-based row in the file). Only the columns a query reads are decoded. The schema of every file is checked first, so a missing column or a wrong type stops the
 //! run with a message naming the file and the column before anything is computed.
 
 use std::sync::Arc;
