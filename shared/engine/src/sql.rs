@@ -125,7 +125,19 @@ pub async fn spill(
         .await
         .map_err(sql_error)?;
     ctx.deregister_table(name)?;
-    ctx.register_parquet(name, &folder, ParquetReadOptions::default().schema(&schema))
+    // Read back with the files' own schema: it is what the plan computed (the physical types).
+    // A plan's logical schema can name another decimal scale than the batches it produces (e.g.
+    // `CASE … THEN 0 … END` over decimals), and reading through it would cast the values. The
+    // logical schema is only for a result without rows, which leaves no file to read one from.
+    let has_files = std::fs::read_dir(dir.join(name))
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    let options = if has_files {
+        ParquetReadOptions::default()
+    } else {
+        ParquetReadOptions::default().schema(&schema)
+    };
+    ctx.register_parquet(name, &folder, options)
         .await
         .map_err(sql_error)?;
     profile(step, started, &[]);
@@ -261,4 +273,55 @@ pub mod score {
     pub const BONUS: Step = step!("score/08_bonus.sql");
     pub const SCORES: Step = step!("score/09_scores.sql");
     pub const SCORE_ITEMS_OUT: Step = step!("score/10_score_items.sql");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    /// A spilled step reads back the values it computed. The settlement's claim treatment has
+    /// columns like `CASE … THEN 0 … ELSE amount END * sign` whose logical type can differ from
+    /// the type of the batches; reading the files through the logical schema once truncated
+    /// every point of a city month to whole numbers.
+    #[tokio::test]
+    async fn spilled_steps_keep_their_values() {
+        let ctx = SessionContext::new();
+        ctx.sql(
+            "CREATE TABLE c AS SELECT * FROM (VALUES \
+               (CAST(69.33 AS DECIMAL(18,2)), CAST(1.5 AS DECIMAL(18,4)), 'item', 1), \
+               (CAST(12.07 AS DECIMAL(18,2)), CAST(2.25 AS DECIMAL(18,4)), 'case', -1)) \
+             AS t(amount, weight, pay_method, sign)",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+        let step = Step {
+            name: "test/spill.sql",
+            text: "SELECT pay_method, \
+                     CASE WHEN pay_method = 'none' THEN 0 \
+                          WHEN pay_method = 'item' THEN amount \
+                          ELSE LEAST(amount, weight) END * sign AS points, \
+                     amount * weight AS product \
+                   FROM c",
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let rows = spill(&ctx, "spilled", step, &[], dir.path()).await.unwrap();
+        assert_eq!(rows, 2);
+        let got = ctx
+            .sql("SELECT pay_method, CAST(points AS VARCHAR) AS p, CAST(product AS VARCHAR) AS x FROM spilled ORDER BY pay_method")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&got)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("| case       | -2.25"), "{text}");
+        assert!(text.contains("| item       | 69.33"), "{text}");
+        assert!(text.contains("103.995"), "{text}");
+    }
 }

@@ -79,22 +79,33 @@ fn params(m: Month, policy: &LoadedPolicy) -> Vec<(&'static str, String)> {
 }
 
 /// Validates month `k`, computes its claim treatment and writes its aggregates and doctor-days.
-/// Leaves `claim_treatment` registered in `ctx`.
+/// Leaves `claim_treatment` registered in `ctx`, in working files under the returned folder
+/// (removed when it is dropped: keep it while `claim_treatment` is read).
 async fn aggregate_month(
     lake: &Lake,
     ctx: &SessionContext,
     k: Month,
     policy: &LoadedPolicy,
-) -> Result<(MonthValidation, Vec<WrittenObject>)> {
+) -> Result<(MonthValidation, Vec<WrittenObject>, tempfile::TempDir)> {
     let validation = validate_month(lake, ctx, k).await?;
     inputs::register_policy_tables(ctx, &policy.policy, k)?;
     inputs::register_cards(lake, ctx).await?;
     let p = params(k, policy);
-    // A view, not a table: it streams the month's claims each time a step reads it (aggregates,
-    // doctor-days, excluded claims), so a city month is never held in memory whole.
-    let treatment = sql::frame(ctx, steps::CLAIM_TREATMENT, &p).await?;
-    ctx.deregister_table("claim_treatment")?;
-    ctx.register_table("claim_treatment", treatment.into_view())?;
+    // Computed once into local Parquet working files, not memory (a city month has ~5M claims)
+    // and not a view (the aggregates, the doctor-days and the excluded claims each read it, and
+    // a view would re-read the month's files and redo every lookup three times).
+    let work = tempfile::Builder::new()
+        .prefix("claimlake-settle-")
+        .tempdir()
+        .map_err(EngineError::WorkingFiles)?;
+    sql::spill(
+        ctx,
+        "claim_treatment",
+        steps::CLAIM_TREATMENT,
+        &p,
+        work.path(),
+    )
+    .await?;
     let agg = sql::materialize(ctx, "month_aggregates", steps::MONTH_AGGREGATES, &p).await?;
     let dd = sql::materialize(ctx, "month_doctor_days", steps::DOCTOR_DAYS, &p).await?;
     let mut outputs = Vec::new();
@@ -120,7 +131,7 @@ async fn aggregate_month(
         )
         .await?,
     );
-    Ok((validation, outputs))
+    Ok((validation, outputs, work))
 }
 
 /// Settles month `m` of its year. Needs month `m-1`'s official statements (none for January).
@@ -150,14 +161,15 @@ pub async fn settle_month(lake: &Lake, m: Month) -> Result<SettleOutcome> {
         };
         if !inputs::aggregates_current(lake, km, &policy).await? {
             let ctx = new_session(None);
-            let (_, mut out) = aggregate_month(lake, &ctx, km, &policy).await?;
+            let (_, mut out, _work) = aggregate_month(lake, &ctx, km, &policy).await?;
             outputs.append(&mut out);
         }
     }
 
     // This month: validate, treat, aggregate.
     let ctx = new_session(None);
-    let (validation, mut out) = aggregate_month(lake, &ctx, m, &policy).await?;
+    // `_work` holds this month's claim treatment until the excluded claims are written.
+    let (validation, mut out, _work) = aggregate_month(lake, &ctx, m, &policy).await?;
     outputs.append(&mut out);
     inputs_read.extend(validation.inputs.iter().cloned());
     inputs_read.extend(inputs::register_cumulative(lake, &ctx, m).await?);
