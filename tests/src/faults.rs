@@ -1,6 +1,7 @@
 //! [`FaultyStore`]: an `ObjectStore` wrapper that fails the N-th write (put, copy, delete) once,
 //! or every write from the N-th on (a crash: nothing the run does afterwards reaches storage).
-//! Reads always work. It logs every write so a failing test can say which step it hit.
+//! Reads always work. It logs every write so a failing test can say which step it hit, and can
+//! call a hook before each write (e.g. to freeze an S3 server just before a given key).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -25,11 +26,24 @@ pub enum Fault {
     From(u64),
 }
 
-#[derive(Debug)]
+/// Called with each write's description (`put <key>`, `copy <a> -> <b>`, ...) before it is made.
+pub type WriteHook = Box<dyn Fn(&str) + Send + Sync>;
+
 struct State {
     fault: Fault,
     writes: u64,
     log: Vec<String>,
+    hook: Option<WriteHook>,
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("State")
+            .field("fault", &self.fault)
+            .field("writes", &self.writes)
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
 }
 
 /// See the module docs.
@@ -47,6 +61,7 @@ impl FaultyStore {
                 fault: Fault::None,
                 writes: 0,
                 log: Vec::new(),
+                hook: None,
             })),
         }
     }
@@ -57,6 +72,11 @@ impl FaultyStore {
         s.fault = fault;
         s.writes = 0;
         s.log.clear();
+    }
+
+    /// Calls `hook` before every later write, with the write's description.
+    pub fn before_write(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
+        self.state.lock().unwrap().hook = Some(Box::new(hook));
     }
 
     /// Writes attempted since the last [`FaultyStore::set`].
@@ -73,6 +93,9 @@ impl FaultyStore {
     /// Counts a write; `Err` when the fault plan says this one fails.
     fn write(state: &Mutex<State>, what: String) -> object_store::Result<()> {
         let mut s = state.lock().unwrap();
+        if let Some(hook) = &s.hook {
+            hook(&what);
+        }
         s.writes += 1;
         let n = s.writes;
         let fails = match s.fault {

@@ -13,84 +13,8 @@ use claimlake_datagen::{GenConfig, Scale};
 use claimlake_domain::period::Month;
 use claimlake_engine::runs;
 use claimlake_lake::Lake;
+use claimlake_tests::faults::FaultyStore;
 use claimlake_tests::s3server::{S3Server, copy_lake};
-use futures::stream::BoxStream;
-use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
-};
-
-/// The lake's own S3 store, which freezes the server right before the first write of a key
-/// containing `trigger`.
-#[derive(Debug)]
-struct FreezeBefore {
-    inner: Arc<dyn ObjectStore>,
-    trigger: String,
-    server: &'static S3Server,
-    fired: AtomicBool,
-}
-
-impl std::fmt::Display for FreezeBefore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FreezeBefore({})", self.inner)
-    }
-}
-
-#[async_trait::async_trait]
-impl ObjectStore for FreezeBefore {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        if location.as_ref().contains(&self.trigger) && !self.fired.swap(true, Ordering::SeqCst) {
-            self.server.freeze();
-        }
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
-        &self,
-        location: &Path,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.inner.list(prefix)
-    }
-
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &Path,
-        to: &Path,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        self.inner.copy_opts(from, to, options).await
-    }
-}
 
 async fn official(lake: &Lake, month: &str) -> BTreeMap<String, Bytes> {
     let mut out = BTreeMap::new();
@@ -138,16 +62,16 @@ async fn server_fault_mid_run_is_retryable_and_leaves_official_results() {
     assert!(before.contains_key("reports/settlement/2025-01.json"));
 
     // February's run: the server freezes as the statements are about to be written.
-    let freezing = Lake::from_store(
-        Arc::new(FreezeBefore {
-            inner: lake.store().clone(),
-            trigger: "results/statements/year=2025/month=02/".into(),
-            server,
-            fired: AtomicBool::new(false),
-        }),
-        lake.root(),
-        true,
-    );
+    let store = Arc::new(FaultyStore::new(lake.store().clone()));
+    let fired = AtomicBool::new(false);
+    store.before_write(move |what| {
+        if what.contains("results/statements/year=2025/month=02/")
+            && !fired.swap(true, Ordering::SeqCst)
+        {
+            server.freeze();
+        }
+    });
+    let freezing = Lake::from_store(store, lake.root(), true);
     let err = runs::settle(&freezing, feb)
         .await
         .expect_err("the run fails while the server is frozen");
