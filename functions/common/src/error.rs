@@ -23,8 +23,6 @@ pub enum ErrorClass {
     Input,
     /// A prerequisite is missing, e.g. the previous month's official results.
     Precondition,
-    /// The request asks for something this engine version cannot do yet.
-    NotSupported,
     /// Any other failure of the computation (a bug: not retried).
     Engine,
 }
@@ -39,7 +37,6 @@ impl ErrorClass {
             ErrorClass::Policy => "Policy",
             ErrorClass::Input => "Input",
             ErrorClass::Precondition => "Precondition",
-            ErrorClass::NotSupported => "NotSupported",
             ErrorClass::Engine => "Engine",
         }
     }
