@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc returns freed Arrow buffers to the system; glibc malloc kept them resident, which
+/// put a city settlement ~0.6 GiB above what it holds (bench/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// claimlake settles and supervises a city's medical-insurance fund over a data lake of claims.
 ///
 /// A lake is a local folder (default `./lake`) or `s3://bucket/prefix`. For S3-compatible

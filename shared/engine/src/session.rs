@@ -50,10 +50,17 @@ pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
                 .map(|n| n.get())
                 .unwrap_or(1)
         });
+    // Joins are never repartitioned: every step puts the small side (policy, registry, cards,
+    // exceptions) first, and that side is the hash table each partition of the large side
+    // streams past (`CollectLeft`). Without table statistics DataFusion would otherwise
+    // hash-shuffle the month's claims (~2 GB) once per lookup: the claim treatment shuffled
+    // them five times, which cost a city settlement 1 GiB of peak memory and a third of its
+    // time (bench/RESULTS.md).
     let mut config = SessionConfig::new()
         .with_target_partitions(cores.max(1))
         .with_batch_size(8192)
-        .with_information_schema(false);
+        .with_information_schema(false)
+        .with_repartition_joins(false);
     // Strings stay `Utf8` end to end: result tables keep the contract's types whichever way a
     // step's input arrived (DataFusion would otherwise read Parquet strings as `Utf8View`).
     config

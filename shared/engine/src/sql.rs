@@ -68,6 +68,7 @@ pub async fn frame(
     params: &[(&str, String)],
 ) -> Result<DataFrame> {
     let text = render(step, params)?;
+    explain_analyze(ctx, step, &text).await?;
     ctx.sql(&text).await.map_err(|source| EngineError::Sql {
         step: step.name.to_string(),
         source,
@@ -121,7 +122,11 @@ pub async fn spill(
     // The plan's schema, given explicitly: an empty result writes no file to infer it from.
     let schema = df.schema().as_arrow().clone();
     let written = df
-        .write_parquet(&folder, DataFrameWriteOptions::new(), None)
+        .write_parquet(
+            &folder,
+            DataFrameWriteOptions::new(),
+            Some(working_file_options()),
+        )
         .await
         .map_err(sql_error)?;
     ctx.deregister_table(name)?;
@@ -153,6 +158,19 @@ pub async fn spill(
     Ok(rows)
 }
 
+/// Writer settings of working files: local, written once and read back a few times in the
+/// same run, so they are not compressed, dictionary-encoded or given statistics (zstd was a
+/// third of the claim treatment's time), and their row groups are small so the writer buffers
+/// 64k rows, not a million (uncompressed million-row groups took a city settlement to 3.4 GB).
+fn working_file_options() -> datafusion::config::TableParquetOptions {
+    let mut options = datafusion::config::TableParquetOptions::default();
+    options.global.compression = Some("uncompressed".to_string());
+    options.global.dictionary_enabled = Some(false);
+    options.global.statistics_enabled = Some("none".to_string());
+    options.global.max_row_group_size = 65_536;
+    options
+}
+
 /// Runs a step and collects its batches.
 pub async fn collect(
     ctx: &SessionContext,
@@ -174,7 +192,38 @@ pub async fn collect(
 
 /// With `CLAIMLAKE_PROFILE` set, prints each step's wall time, rows and the process's resident
 /// memory to stderr: the cheapest way to see which step of a city-scale run dominates.
-fn profile(step: Step, started: std::time::Instant, batches: &[RecordBatch]) {
+/// With `CLAIMLAKE_EXPLAIN` set to part of a step's name (e.g. `claim_treatment`), runs that
+/// step once more under `EXPLAIN ANALYZE` and prints the plan with each operator's rows, time
+/// and memory: the tool behind bench/RESULTS.md's optimisations, never set in production.
+async fn explain_analyze(ctx: &SessionContext, step: Step, text: &str) -> Result<()> {
+    let Some(wanted) = std::env::var_os("CLAIMLAKE_EXPLAIN") else {
+        return Ok(());
+    };
+    if !step.name.contains(wanted.to_string_lossy().as_ref()) {
+        return Ok(());
+    }
+    let sql_error = |source| EngineError::Sql {
+        step: step.name.to_string(),
+        source,
+    };
+    let batches = ctx
+        .sql(&format!("EXPLAIN ANALYZE {text}"))
+        .await
+        .map_err(sql_error)?
+        .collect()
+        .await
+        .map_err(sql_error)?;
+    eprintln!(
+        "[explain] {}\n{}",
+        step.name,
+        arrow::util::pretty::pretty_format_batches(&batches)?
+    );
+    Ok(())
+}
+
+/// With `CLAIMLAKE_PROFILE` set, prints one line per step: when it ended (seconds since the
+/// first step), how long it took, the rows it returned and the process's resident memory.
+pub(crate) fn profile(step: Step, started: std::time::Instant, batches: &[RecordBatch]) {
     if std::env::var_os("CLAIMLAKE_PROFILE").is_none() {
         return;
     }
@@ -183,8 +232,10 @@ fn profile(step: Step, started: std::time::Instant, batches: &[RecordBatch]) {
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map(|pages| pages * 4096 / (1024 * 1024));
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let since = START.get_or_init(|| started).elapsed().as_secs_f64();
     eprintln!(
-        "[profile] {:<40} {:>8.1} s {:>10} rows  rss {} MB",
+        "[profile] at {since:>7.1} s  {:<40} {:>8.1} s {:>10} rows  rss {} MB",
         step.name,
         started.elapsed().as_secs_f64(),
         rows,

@@ -12,6 +12,7 @@
 //! partitions, the ledger, and the DataFusion tables `claims_valid` / `items_valid` (used rows:
 //! not quarantined, not netted) registered in the session for the computations.
 
+mod items;
 mod tables;
 
 use std::collections::BTreeSet;
@@ -242,19 +243,9 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     let mut outputs = Vec::new();
     outputs
         .push(write_quarantine(lake, ctx, "claims", "claim_rows", &contract::claims(), m).await?);
-    outputs.push(
-        write_quarantine(
-            lake,
-            ctx,
-            "claim_items",
-            "item_rows",
-            &contract::claim_items(),
-            m,
-        )
-        .await?,
-    );
-    let df = sql::frame(ctx, steps::LEDGER, &params).await?;
-    let ledger: Vec<RecordBatch> = df.collect().await?;
+    let (written, items) = items::count_and_quarantine(lake, ctx, &item_files, m).await?;
+    outputs.push(written);
+    let ledger = sql::collect(ctx, steps::LEDGER, &params).await?;
     outputs.push(
         lake.write_parquet(&layout::claim_ledger(m), &ledger_schema(), &ledger)
             .await?,
@@ -282,7 +273,6 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     ctx.register_table("claims_basis", basis.into_view())?;
 
     let claims = counts(ctx, "claim_status").await?;
-    let items = counts(ctx, "item_rows").await?;
     for (name, c) in [("claims", &claims), ("claim_items", &items)] {
         if !c.reconciles() {
             return Err(EngineError::Precondition(format!(
@@ -319,12 +309,22 @@ async fn write_quarantine(
          WHERE final_reason IS NOT NULL ORDER BY file_no, row_no",
         cols.join(", ")
     );
+    let started = std::time::Instant::now();
     let df = ctx.sql(&query).await?;
     let schema = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
-    Ok(lake
+    let written = lake
         .write_parquet(&layout::quarantine(table, m), &schema, &batches)
-        .await?)
+        .await?;
+    sql::profile(
+        sql::Step {
+            name: "ingest/03b_claim_rows.sql (quarantine)",
+            text: "",
+        },
+        started,
+        &batches,
+    );
+    Ok(written)
 }
 
 /// Reads the reconciliation of one validated table.
