@@ -1,12 +1,16 @@
 //! The scan floor: the time DataFusion takes to read the columns a computation reads from the
 //! same Parquet files, with an aggregate trivial enough that decoding dominates.
 //!
-//! `settle` and `warn` validate every column of the data contract (ingest checks each field of
-//! each row), so the columns they read are the contract's columns of `claims` and `claim_items`
-//! for the months they scan: one month for `settle`; the quarter's three months plus the claims
-//! of the month before for `warn` (rules R01 and R06 look back into it). Each column is folded
-//! into an aggregate that needs its values decoded (sum of string byte lengths, sum of numbers,
-//! max of dates), so no statistics shortcut can skip the pages.
+//! `settle` validates every column of the data contract (ingest checks each field of each row),
+//! so its floor reads all the contract's columns of the month's `claims` and `claim_items`.
+//! `warn` reads the quarter's settled months back through their validation records
+//! (`ledger/validation/`, written by the settlements the bench runs first) instead of validating
+//! them again, so its floor is the columns its own steps read: every `claims` column of the
+//! quarter's three months (00a keeps whole rows), the four `claim_items` columns of 00b
+//! (`claim_id`, `line_no`, `item_code`, `days_supply`), and every `claims` column of the month
+//! before (R01 and R06 look back into it). Each column is folded into an aggregate that needs
+//! its values decoded (sum of string byte lengths, sum of numbers, max of dates), so no
+//! statistics shortcut can skip the pages.
 
 use claimlake_domain::period::{Month, Quarter};
 use claimlake_lake::{contract, layout};
@@ -55,8 +59,15 @@ pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
             if before.year == q.year {
                 out.push((layout::claims_month(before), contract::claims()));
             }
+            let items = contract::claim_items();
+            let read: Vec<usize> = ["claim_id", "line_no", "item_code", "days_supply"]
+                .iter()
+                .map(|c| items.index_of(c).expect("a claim_items contract column"))
+                .collect();
+            let items = std::sync::Arc::new(items.project(&read).expect("columns of the contract"));
             for m in q.months() {
-                out.extend(month_folders(m));
+                out.push((layout::claims_month(m), contract::claims()));
+                out.push((layout::claim_items_month(m), items.clone()));
             }
             Ok(out)
         }

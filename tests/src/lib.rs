@@ -6,6 +6,7 @@ pub mod fixtures;
 pub mod golden;
 pub mod lambda_api;
 pub mod publishing;
+pub mod records;
 pub mod s3server;
 
 use std::path::PathBuf;
@@ -15,7 +16,16 @@ pub fn conformance_dir() -> PathBuf {
     if let Ok(p) = std::env::var("CLAIMLAKE_CONFORMANCE") {
         return PathBuf::from(p);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance")
+    manifest_dir().join("../../shared/conformance")
+}
+
+/// This package's folder. Read at run time (cargo sets it for tests) before the build-time
+/// value: a test binary built from another checkout of the same target folder would otherwise
+/// look beside that checkout.
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// Copies a directory tree (the conformance lake is read-only; the engine writes into a lake).

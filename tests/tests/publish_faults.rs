@@ -22,6 +22,7 @@ use claimlake_lake::{Lake, layout};
 use claimlake_tests::faults::{Fault, FaultyStore, load_into_memory, snapshot_store};
 use claimlake_tests::golden::write_policy;
 use claimlake_tests::publishing::{OFFICIAL, small_policy, write_small_lake};
+use claimlake_tests::records;
 use object_store::memory::InMemory;
 
 type Snapshot = BTreeMap<String, Vec<u8>>;
@@ -49,12 +50,35 @@ fn faulty(base: &InMemory) -> (Lake, Arc<FaultyStore>, Arc<InMemory>) {
     (Lake::from_store(store.clone(), "memory", false), store, mem)
 }
 
+/// The keys whose bytes differ between two snapshots (or that only one has).
+fn differing(a: &Snapshot, b: &Snapshot) -> Vec<String> {
+    let mut keys: Vec<String> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.extend(b.keys().filter(|k| !a.contains_key(*k)).cloned());
+    keys
+}
+
+/// Objects by key; validation records compared by content (`claimlake_tests::records`): each
+/// fork of the base lake is a new store, with its own version evidence.
+async fn comparable(snapshot: Snapshot) -> Snapshot {
+    snapshot
+        .into_iter()
+        .map(|(k, v)| {
+            let v = records::comparable(&k, bytes::Bytes::from(v)).to_vec();
+            (k, v)
+        })
+        .collect()
+}
+
 async fn official(mem: &InMemory) -> Snapshot {
-    snapshot_store(mem, &OFFICIAL).await
+    comparable(snapshot_store(mem, &OFFICIAL).await).await
 }
 
 async fn folder(mem: &InMemory, name: &str) -> Snapshot {
-    snapshot_store(mem, &[name]).await
+    comparable(snapshot_store(mem, &[name]).await).await
 }
 
 async fn prepare() -> Case {
@@ -320,7 +344,8 @@ async fn the_real_recompute_fails_at_each_publish_step_and_recovers() {
         if result.is_err() {
             assert!(
                 again == case.new,
-                "{context}: re-run gives the new set, diff included"
+                "{context}: re-run gives the new set, diff included; differing: {:?}",
+                differing(&again, &case.new)
             );
         } else {
             // Re-running the month once more replaces it by itself: only the diff differs.
@@ -330,7 +355,9 @@ async fn the_real_recompute_fails_at_each_publish_step_and_recovers() {
                     .manifest
                     .replaced
                     .iter()
-                    .all(|r| r.key.ends_with(".diff.json"))
+                    .all(|r| r.key.ends_with(".diff.json")),
+                "{context}: replaced {:?}",
+                rerun.manifest.replaced
             );
         }
         assert_history(&mem, &case, &context).await;

@@ -15,6 +15,7 @@ use claimlake_engine::cells::text;
 use claimlake_engine::runs;
 use claimlake_lake::write::sha256_hex;
 use claimlake_lake::{Lake, LakeError};
+use claimlake_tests::records::{comparable, is_record, without_versions};
 use claimlake_tests::s3server::{S3Server, copy_lake, http_get};
 use object_store::path::Path;
 use object_store::{PutMode, PutPayload};
@@ -60,21 +61,32 @@ async fn run_year(
 }
 
 /// A manifest without what differs between two runs of the same computation: the run id, the
-/// times, and the stores' version evidence of inputs (ETag on S3, modification time locally).
+/// times, the stores' version evidence of inputs, and the sizes and hashes of the validation
+/// records (compared by content in [`snapshot`]; their headers hold that evidence).
 fn normalized_manifest(bytes: &[u8]) -> serde_json::Value {
     let mut m: serde_json::Value = serde_json::from_slice(bytes).expect("manifest JSON");
     let o = m.as_object_mut().expect("manifest object");
     for k in ["run_id", "started", "finished"] {
         assert!(o.remove(k).is_some(), "manifest has {k}");
     }
-    for input in o
-        .get_mut("inputs")
-        .and_then(|i| i.as_array_mut())
-        .expect("manifest inputs")
-    {
-        let i = input.as_object_mut().expect("input object");
-        i.remove("etag");
-        assert!(i.remove("modified").is_some());
+    without_versions(o.get_mut("inputs").expect("manifest inputs"));
+    for input in o["inputs"].as_array_mut().expect("inputs") {
+        let input = input.as_object_mut().expect("input object");
+        if is_record(input["key"].as_str().unwrap_or_default()) {
+            input.remove("size");
+        }
+    }
+    for list in ["outputs", "replaced"] {
+        let Some(entries) = o.get_mut(list).and_then(|l| l.as_array_mut()) else {
+            continue;
+        };
+        for e in entries {
+            let e = e.as_object_mut().expect("manifest entry");
+            if is_record(e["key"].as_str().unwrap_or_default()) {
+                e.remove("sha256");
+                e.remove("bytes");
+            }
+        }
     }
     m
 }
@@ -92,8 +104,10 @@ async fn snapshot(lake: &Lake) -> (BTreeMap<String, Bytes>, Vec<serde_json::Valu
             // Lineage names the run that wrote the object: compare what was written.
             let mut l: serde_json::Value = serde_json::from_slice(&bytes).expect("lineage JSON");
             assert!(l.as_object_mut().unwrap().remove("run_id").is_some());
-            objects.insert(o.key, Bytes::from(l.to_string()));
+            let l = Bytes::from(l.to_string());
+            objects.insert(o.key.clone(), comparable(&o.key, l));
         } else {
+            let bytes = comparable(&o.key, bytes);
             objects.insert(o.key, bytes);
         }
     }
@@ -169,13 +183,26 @@ async fn s3_lake_equals_local_lake_object_for_object() {
     let local_keys: Vec<&String> = local_objects.keys().collect();
     assert_eq!(s3_keys, local_keys);
     for (key, bytes) in &s3_objects {
+        let local = &local_objects[key];
+        // Where they part, for the text forms (JSON, normalized records).
+        let from = bytes
+            .iter()
+            .zip(local.iter())
+            .position(|(a, b)| a != b)
+            .unwrap_or(bytes.len().min(local.len()))
+            .saturating_sub(80);
+        let around = |b: &Bytes| {
+            String::from_utf8_lossy(&b[from.min(b.len())..(from + 240).min(b.len())]).to_string()
+        };
         assert!(
-            bytes == &local_objects[key],
-            "{key}: {} bytes on S3 (sha256 {}) vs {} locally (sha256 {})",
+            bytes == local,
+            "{key}: {} bytes on S3 (sha256 {}) vs {} locally (sha256 {}); from byte {from}:\n{}\nvs\n{}",
             bytes.len(),
             sha256_hex(bytes),
-            local_objects[key].len(),
-            sha256_hex(&local_objects[key])
+            local.len(),
+            sha256_hex(local),
+            around(bytes),
+            around(local)
         );
     }
     for table in [
@@ -206,7 +233,7 @@ async fn s3_lake_equals_local_lake_object_for_object() {
 
     // The Glue tables of the SAM template describe exactly these files (columns, types,
     // integer partition keys).
-    let infra = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra");
+    let infra = claimlake_tests::manifest_dir().join("../infra");
     let out = std::process::Command::new("python3")
         .arg(infra.join("check_glue_tables.py"))
         .arg(infra.join("template.yaml"))

@@ -1095,9 +1095,9 @@ async fn the_score_run_writes_its_manifest() {
     assert_eq!(claims["used"], 518, "{claims}");
     let outputs: Vec<&serde_json::Value> = m["outputs"].as_array().unwrap().iter().collect();
     let keys: Vec<&str> = outputs.iter().map(|o| o["key"].as_str().unwrap()).collect();
-    // The score's own tables and report, plus the quarantine and ledger partitions its
-    // re-validation of the twelve months published with it (the publishing path lists every
-    // object a run wrote).
+    // The score's own tables and report, plus the quarantine, ledger and validation record of
+    // each month it had to validate (this lake's months were never settled, so none has a
+    // record to reuse; the publishing path lists every object a run wrote).
     for key in [
         "results/scores/year=2025/data.parquet",
         "results/score_items/year=2025/data.parquet",
@@ -1111,7 +1111,8 @@ async fn the_score_run_writes_its_manifest() {
                 "results/score",
                 "reports/scores/",
                 "quarantine/",
-                "ledger/claims/"
+                "ledger/claims/",
+                "ledger/validation/"
             ]
             .iter()
             .any(|p| key.starts_with(p)),

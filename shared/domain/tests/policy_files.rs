@@ -18,7 +18,10 @@ fn d(s: &str) -> Decimal {
 }
 
 fn read(rel: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    // Run time first (cargo sets it for tests): a binary built from another checkout sharing
+    // the target folder would otherwise read beside that checkout.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    let path = std::path::Path::new(&dir).join(rel);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

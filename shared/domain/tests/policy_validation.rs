@@ -4,8 +4,9 @@
 use claimlake_domain::{DomainError, Policy};
 
 fn example() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/spec/policy-example.toml");
+    // Run time first (cargo sets it for tests), as in policy_files.rs.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    let path = std::path::Path::new(&dir).join("../../../shared/spec/policy-example.toml");
     std::fs::read_to_string(path).unwrap()
 }
 

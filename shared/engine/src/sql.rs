@@ -39,6 +39,7 @@ pub mod ingest {
     pub const LEDGER: Step = step!("ingest/07_ledger.sql");
     pub const COUNTS: Step = step!("ingest/08_counts.sql");
     pub const CLAIMS_BASIS: Step = step!("ingest/09_claims_basis.sql");
+    pub const REUSED_ITEMS: Step = step!("ingest/10_reused_items.sql");
 }
 
 /// Replaces every `${name}` of `params` in `text`; fails if a placeholder is left.

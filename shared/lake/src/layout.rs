@@ -46,6 +46,18 @@ pub fn claim_ledger(m: Month) -> String {
     )
 }
 
+/// Internal per-month record of a validation: the rows of the month that are not used
+/// (quarantined, netted, and the valid reversals with the month they reach back to), keyed by
+/// file and row, and in its metadata the inputs it was computed from. The warnings and the
+/// annual score rebuild a month's used rows from it instead of validating the month again,
+/// while those inputs are unchanged.
+pub fn month_validation(m: Month) -> String {
+    format!(
+        "ledger/validation/year={}/month={:02}/data.parquet",
+        m.year, m.month
+    )
+}
+
 /// `results/<table>/year=YYYY/month=MM/data.parquet`.
 pub fn monthly_result(table: &str, m: Month) -> String {
     format!(

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
-use arrow::compute::{and, filter_record_batch, is_not_null, is_null};
+use arrow::compute::{and, filter_record_batch, is_not_null, is_null, or};
 use claimlake_domain::period::Month;
 use claimlake_lake::ordered_scan::ScanFile;
 use claimlake_lake::write::WrittenObject;
@@ -24,7 +24,17 @@ use crate::error::{EngineError, Result};
 use crate::manifest::TableCounts;
 use crate::sql;
 
-/// Reads `item_rows` once: returns the items' reconciliation and writes
+/// What the one pass over the items produced.
+pub(super) struct ItemsPass {
+    /// `quarantine/claim_items/year=/month=/data.parquet`.
+    pub written: WrittenObject,
+    pub counts: TableCounts,
+    /// The items that are not used (`file_no`, `row_no`, `final_reason`, `netted`), for the
+    /// month's validation record.
+    pub exceptions: Vec<RecordBatch>,
+}
+
+/// Reads `item_rows` once: returns the items' reconciliation and their exceptions, and writes
 /// `quarantine/claim_items/year=/month=/data.parquet` (the contract columns, `reason` and
 /// `source_file` of each rejected item, in reading order), exactly as a separate quarantine
 /// query and count would.
@@ -33,7 +43,7 @@ pub(super) async fn count_and_quarantine(
     ctx: &SessionContext,
     files: &[ScanFile],
     m: Month,
-) -> Result<(WrittenObject, TableCounts)> {
+) -> Result<ItemsPass> {
     let started = std::time::Instant::now();
     let cols: Vec<String> = contract::claim_items()
         .fields()
@@ -61,6 +71,9 @@ pub(super) async fn count_and_quarantine(
     let schema = stream.schema();
     let mut counts = TableCounts::default();
     let mut rejected = Vec::new();
+    let mut exceptions = Vec::new();
+    let key_columns = ["file_no", "row_no", "final_reason", "netted"]
+        .map(|c| schema.index_of(c).expect("selected above"));
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let reason = batch
@@ -73,6 +86,10 @@ pub(super) async fn count_and_quarantine(
             .downcast_ref::<BooleanArray>()
             .ok_or_else(|| internal("netted is not Boolean"))?;
         let n = batch.num_rows() as u64;
+        let unused = or(&is_not_null(reason)?, netted)?;
+        if unused.true_count() > 0 {
+            exceptions.push(filter_record_batch(&batch.project(&key_columns)?, &unused)?);
+        }
         let netted = and(&is_null(reason)?, netted)?.true_count() as u64;
         let quarantined = (reason.len() - reason.null_count()) as u64;
         counts.read += n;
@@ -136,7 +153,11 @@ pub(super) async fn count_and_quarantine(
         started,
         &batches,
     );
-    Ok((written, counts))
+    Ok(ItemsPass {
+        written,
+        counts,
+        exceptions,
+    })
 }
 
 fn internal(what: &str) -> EngineError {

@@ -9,10 +9,14 @@
 //!
 //! Steps (SQL under `sql/ingest/`): 01 row checks → 02 duplicates → 05/06 prior targets →
 //! 03 reversals and netting → 04 items → 07 ledger → 08 counts. Outputs: the quarantine
-//! partitions, the ledger, and the DataFusion tables `claims_valid` / `items_valid` (used rows:
-//! not quarantined, not netted) registered in the session for the computations.
+//! partitions, the ledger, the month's validation record (`record`), and the DataFusion tables
+//! `claims_valid` / `items_valid` (used rows: not quarantined, not netted) registered in the
+//! session for the computations. Runs that read settled months (warnings, scores) rebuild those
+//! two tables from the record while the month is unchanged (10 reused items,
+//! [`validate_or_reuse`]).
 
 mod items;
+mod record;
 mod tables;
 
 use std::collections::BTreeSet;
@@ -40,8 +44,26 @@ pub struct MonthValidation {
     pub items: TableCounts,
     /// Every object read (claims and item files, registry, earlier ledgers).
     pub inputs: Vec<InputObject>,
-    /// Quarantine partitions and the ledger written.
+    /// Quarantine partitions, the ledger and the validation record written (none when reused).
     pub outputs: Vec<WrittenObject>,
+    /// Whether the used rows came from the month's validation record ([`validate_or_reuse`]).
+    pub reused: bool,
+}
+
+/// Registers `claims_valid` and `items_valid` of month `m` in `ctx`: from its validation record
+/// (`ledger/validation/…`) when the month was validated before and nothing it read has changed
+/// since, else by validating it ([`validate_month`], which writes its quarantine, ledger and a
+/// new record). For the runs that read settled months (quarterly warnings, annual score) and
+/// must not redo or republish their validation. `claims_basis` is not registered on reuse.
+pub async fn validate_or_reuse(
+    lake: &Lake,
+    ctx: &SessionContext,
+    m: Month,
+) -> Result<MonthValidation> {
+    match record::reuse(lake, ctx, m).await? {
+        Some(v) => Ok(v),
+        None => validate_month(lake, ctx, m).await,
+    }
 }
 
 /// Validates month `m`, first rebuilding any missing ledger of months `1..m` of its year, and
@@ -222,7 +244,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     let ex_schema = Arc::new(exceptions.schema().as_arrow().clone());
     let ex_batches = exceptions.collect().await?;
     let ex_schema = ex_batches.first().map(|b| b.schema()).unwrap_or(ex_schema);
-    register_batches(ctx, "exceptions", ex_schema, ex_batches)?;
+    register_batches(ctx, "exceptions", ex_schema, ex_batches.clone())?;
     let claim_rows = sql::frame(ctx, steps::CLAIM_ROWS, &params).await?;
     ctx.deregister_table("claim_rows")?;
     ctx.register_table("claim_rows", claim_rows.into_view())?;
@@ -243,29 +265,16 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     let mut outputs = Vec::new();
     outputs
         .push(write_quarantine(lake, ctx, "claims", "claim_rows", &contract::claims(), m).await?);
-    let (written, items) = items::count_and_quarantine(lake, ctx, &item_files, m).await?;
-    outputs.push(written);
+    let items_pass = items::count_and_quarantine(lake, ctx, &item_files, m).await?;
+    outputs.push(items_pass.written);
+    let items = items_pass.counts;
     let ledger = sql::collect(ctx, steps::LEDGER, &params).await?;
     outputs.push(
         lake.write_parquet(&layout::claim_ledger(m), &ledger_schema(), &ledger)
             .await?,
     );
 
-    // Valid rows for the computations.
-    ctx.deregister_table("claims_valid")?;
-    ctx.register_table(
-        "claims_valid",
-        ctx.sql("SELECT * FROM claim_rows WHERE final_reason IS NULL AND NOT netted")
-            .await?
-            .into_view(),
-    )?;
-    ctx.deregister_table("items_valid")?;
-    ctx.register_table(
-        "items_valid",
-        ctx.sql("SELECT * FROM item_rows WHERE final_reason IS NULL AND NOT netted")
-            .await?
-            .into_view(),
-    )?;
+    register_valid(ctx).await?;
 
     // 09: the used claims as the computations see them (mirrors carry their claim's values).
     let basis = sql::frame(ctx, steps::CLAIMS_BASIS, &params).await?;
@@ -280,13 +289,50 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
             )));
         }
     }
+    outputs.push(
+        record::write(
+            lake,
+            record::Validated {
+                month: m,
+                claim_files: &claim_files,
+                claim_exceptions: &ex_batches,
+                item_files: &item_files,
+                item_exceptions: &items_pass.exceptions,
+                inputs: &inputs,
+                claims: &claims,
+                items: &items,
+            },
+        )
+        .await?,
+    );
     Ok(MonthValidation {
         month: m,
         claims,
         items,
         inputs,
         outputs,
+        reused: false,
     })
+}
+
+/// Registers the used rows of `claim_rows` / `item_rows` (not quarantined, not netted) as
+/// `claims_valid` / `items_valid`, the computations' inputs.
+async fn register_valid(ctx: &SessionContext) -> Result<()> {
+    ctx.deregister_table("claims_valid")?;
+    ctx.register_table(
+        "claims_valid",
+        ctx.sql("SELECT * FROM claim_rows WHERE final_reason IS NULL AND NOT netted")
+            .await?
+            .into_view(),
+    )?;
+    ctx.deregister_table("items_valid")?;
+    ctx.register_table(
+        "items_valid",
+        ctx.sql("SELECT * FROM item_rows WHERE final_reason IS NULL AND NOT netted")
+            .await?
+            .into_view(),
+    )?;
+    Ok(())
 }
 
 /// Writes `quarantine/<table>/year=/month=/data.parquet`: the rejected rows with their contract

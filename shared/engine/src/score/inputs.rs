@@ -15,7 +15,7 @@ use claimlake_lake::{InputObject, Lake, contract, layout};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{EngineError, Result};
-use crate::ingest::{register_batches, register_ordered_or_empty, validate_month};
+use crate::ingest::{register_batches, register_ordered_or_empty, validate_or_reuse};
 use crate::manifest::TableCounts;
 use crate::session::new_session;
 use crate::sql::{self, score as steps};
@@ -39,7 +39,8 @@ fn add(total: &mut TableCounts, month: &TableCounts) {
     }
 }
 
-/// Validates months 1..12 of `year`, each in its own session as the warnings do, sums each
+/// Reads months 1..12 of `year` (each from its validation record, or validated again when it
+/// changed), each in its own session as the warnings do, sums each
 /// month's used claims per institution (step 00a) and registers the twelve months' sums as
 /// `month_claims`. Only these sums outlive a month's session, so a city year is never held in
 /// memory.
@@ -55,7 +56,7 @@ pub async fn register_month_claims(
     for month in 1..=12u32 {
         let m = Month { year, month };
         let sub = new_session(None);
-        let v = validate_month(lake, &sub, m).await?;
+        let v = validate_or_reuse(lake, &sub, m).await?;
         out.inputs.extend(v.inputs);
         add(out.counts.entry("claims".into()).or_default(), &v.claims);
         add(

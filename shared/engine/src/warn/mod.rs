@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::error::{EngineError, Result};
 use crate::ingest::{
-    register_batches, register_institutions, register_ordered_or_empty, validate_month,
+    register_batches, register_institutions, register_ordered_or_empty, validate_or_reuse,
 };
 use crate::manifest::PolicyRef;
 use crate::session::new_session;
@@ -210,8 +210,9 @@ fn register_policy(ctx: &SessionContext, policy: &Policy) -> Result<()> {
     Ok(())
 }
 
-/// Validates month `m` in its own session and registers its used claims (and items) in `ctx`
-/// as views named `<claims>` / `<items>`.
+/// Registers month `m`'s used claims (and items) in `ctx` as views named `<claims>` /
+/// `<items>`: from its validation record when the month is settled and unchanged since, else
+/// validated again (in its own session either way).
 async fn register_month(
     lake: &Lake,
     ctx: &SessionContext,
@@ -220,7 +221,7 @@ async fn register_month(
     items: &str,
 ) -> Result<Vec<InputObject>> {
     let sub = new_session(None);
-    let v = validate_month(lake, &sub, m).await?;
+    let v = validate_or_reuse(lake, &sub, m).await?;
     let c = sub.table("claims_valid").await?;
     ctx.deregister_table(claims)?;
     ctx.register_table(claims, c.into_view())?;
@@ -250,7 +251,7 @@ async fn register_prev_month(
         return Ok(Vec::new());
     }
     let sub = new_session(None);
-    let v = validate_month(lake, &sub, prev).await?;
+    let v = validate_or_reuse(lake, &sub, prev).await?;
     let c = sub.table("claims_valid").await?;
     ctx.register_table("prev_month_claims", c.into_view())?;
     Ok(v.inputs)

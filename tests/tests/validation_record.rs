@@ -1,0 +1,217 @@
+//! Settled months are read back from their validation records (`ledger/validation/…`): the
+//! quarterly warnings (and the annual score) neither validate a settled month again nor
+//! republish its quarantine and ledger, and get exactly the tables a fresh validation gives. A
+//! month whose inputs changed since its record is validated again, and so is every later month
+//! whose validation read its ledger.
+
+use arrow::array::RecordBatch;
+use claimlake_datagen::{GenConfig, Scale};
+use claimlake_domain::period::{Month, Quarter};
+use claimlake_engine::manifest::RunManifest;
+use claimlake_engine::runs;
+use claimlake_lake::{Lake, layout};
+
+const Q1: Quarter = Quarter {
+    year: 2025,
+    quarter: 1,
+};
+
+fn month(k: u32) -> Month {
+    Month {
+        year: 2025,
+        month: k,
+    }
+}
+
+/// A generated tiny lake with January..March settled.
+async fn settled_quarter() -> (tempfile::TempDir, Lake) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    claimlake_datagen::generate(&lake, &GenConfig::new(2025, Scale::Tiny, 11), &|_| {})
+        .await
+        .unwrap();
+    for k in 1..=3 {
+        let run = runs::settle(&lake, month(k)).await.unwrap();
+        assert!(
+            run.manifest
+                .outputs
+                .iter()
+                .any(|o| o.key == layout::month_validation(month(k))),
+            "the settlement of {} writes its validation record",
+            month(k)
+        );
+    }
+    (dir, lake)
+}
+
+/// The output keys of a run under `top/` (e.g. `ledger/`), sorted.
+fn written_under(manifest: &RunManifest, top: &str) -> Vec<String> {
+    let mut keys: Vec<String> = manifest
+        .outputs
+        .iter()
+        .filter(|o| o.key.starts_with(top))
+        .map(|o| o.key.clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn ledger_keys(months: &[u32]) -> Vec<String> {
+    months
+        .iter()
+        .map(|k| layout::claim_ledger(month(*k)))
+        .collect()
+}
+
+fn concat(batches: &[RecordBatch]) -> Option<RecordBatch> {
+    let first = batches.first()?;
+    Some(arrow::compute::concat_batches(&first.schema(), batches).unwrap())
+}
+
+#[tokio::test]
+async fn warnings_reuse_the_settled_months_and_equal_a_fresh_validation() {
+    let (dir, lake) = settled_quarter().await;
+    // The same lake without the records: the warnings must validate the three months again.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    claimlake_tests::copy_tree(dir.path(), fresh_dir.path()).unwrap();
+    std::fs::remove_dir_all(fresh_dir.path().join("ledger/validation")).unwrap();
+    let fresh_lake = Lake::open(fresh_dir.path().to_str().unwrap()).unwrap();
+
+    let reused = runs::warn(&lake, Q1).await.unwrap();
+    let fresh = runs::warn(&fresh_lake, Q1).await.unwrap();
+
+    // Reused: nothing of the settled months is written again.
+    assert_eq!(
+        written_under(&reused.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        written_under(&reused.manifest, "quarantine/"),
+        Vec::<String>::new()
+    );
+    // Fresh: each month validated again (ledger, quarantine of both tables, a new record).
+    assert_eq!(
+        written_under(&fresh.manifest, "ledger/claims/"),
+        ledger_keys(&[1, 2, 3])
+    );
+    assert_eq!(written_under(&fresh.manifest, "quarantine/").len(), 6);
+    assert_eq!(
+        written_under(&fresh.manifest, "ledger/validation/").len(),
+        3
+    );
+    // The same input files read; the reused run also read the records (and listed the earlier
+    // ledgers they were computed against), the fresh run the ledgers it wrote itself.
+    let keys = |m: &RunManifest, ledger: bool| {
+        m.inputs
+            .iter()
+            .filter(|i| i.key.starts_with("ledger/") == ledger)
+            .map(|i| i.key.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&reused.manifest, false), keys(&fresh.manifest, false));
+    for k in 1..=3 {
+        assert!(
+            keys(&reused.manifest, true).contains(&layout::month_validation(month(k))),
+            "the reused run records that it read the record of {}",
+            month(k)
+        );
+    }
+    // The same tables to the row.
+    let (a, b) = (&reused.outcome.tables, &fresh.outcome.tables);
+    assert_eq!(a.len(), b.len());
+    for ((name, x), (_, y)) in a.iter().zip(b) {
+        assert_eq!(concat(x), concat(y), "table {name}");
+    }
+    assert!(
+        !reused.outcome.table("indicators").is_empty(),
+        "the quarter has indicators to compare"
+    );
+}
+
+#[tokio::test]
+async fn a_month_whose_claims_changed_is_validated_again_with_the_months_after_it() {
+    let (_dir, lake) = settled_quarter().await;
+    // A corrected delivery of February: its first claims file without its last claim (whose
+    // items become orphans), a new version of the file.
+    let files = lake
+        .list_parquet(&layout::claims_month(month(2)))
+        .await
+        .unwrap();
+    let bytes = lake.get(&files[0].key).await.unwrap();
+    let batches: Vec<RecordBatch> =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1 << 20)
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
+    let all = concat(&batches).unwrap();
+    let fewer = all.slice(0, all.num_rows() - 1);
+    lake.write_parquet(&files[0].key, &fewer.schema(), &[fewer])
+        .await
+        .unwrap();
+
+    let run = runs::warn(&lake, Q1).await.unwrap();
+    // January is reused; February is validated again, and March too, because its validation
+    // read February's ledger, which now holds one claim fewer.
+    assert_eq!(
+        written_under(&run.manifest, "ledger/claims/"),
+        ledger_keys(&[2, 3])
+    );
+    assert_eq!(
+        written_under(&run.manifest, "ledger/validation/"),
+        vec![
+            layout::month_validation(month(2)),
+            layout::month_validation(month(3))
+        ]
+    );
+    let feb = run
+        .manifest
+        .outputs
+        .iter()
+        .find(|o| o.key == layout::quarantine("claim_items", month(2)))
+        .expect("February's item quarantine is written again");
+    assert!(feb.rows > 0, "the dropped claim's items are orphans now");
+
+    // The next run finds every record current again and writes nothing of the months, and
+    // gives the same warnings.
+    let again = runs::recompute_quarter(&lake, Q1, &runs::RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        written_under(&again.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        written_under(&again.manifest, "quarantine/"),
+        Vec::<String>::new()
+    );
+    for ((name, x), (_, y)) in again.outcome.tables.iter().zip(&run.outcome.tables) {
+        assert_eq!(concat(x), concat(y), "table {name}");
+    }
+}
+
+/// A recomputation under a new policy version validates January again before February (same
+/// rows, same ledger): February's record still holds, so the warnings after it reuse every
+/// month.
+#[tokio::test]
+async fn records_hold_across_a_recomputation_that_rewrites_the_same_ledgers() {
+    let (_dir, lake) = settled_quarter().await;
+    let policy = lake.get(&layout::policy(2025)).await.unwrap();
+    let text = String::from_utf8(policy.to_vec()).unwrap();
+    let bumped = text.replacen("version = 1", "version = 2", 1);
+    assert_ne!(text, bumped, "the generated policy has `version = 1`");
+    lake.put(&layout::policy(2025), bumped.into())
+        .await
+        .unwrap();
+    let recomputed = runs::recompute_month(&lake, month(3), &runs::RunOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        !written_under(&recomputed.manifest, "ledger/claims/").is_empty(),
+        "the recomputation validated the months again"
+    );
+    let warn = runs::warn(&lake, Q1).await.unwrap();
+    assert_eq!(
+        written_under(&warn.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+}
