@@ -5,12 +5,11 @@
 //! so its floor reads all the contract's columns of the month's `claims` and `claim_items`.
 //! `warn` reads the quarter's settled months back through their validation records
 //! (`ledger/validation/`, written by the settlements the bench runs first) instead of validating
-//! them again, so its floor is the columns its own steps read: every `claims` column of the
-//! quarter's three months (00a keeps whole rows), the four `claim_items` columns of 00b
-//! (`claim_id`, `line_no`, `item_code`, `days_supply`), and every `claims` column of the month
-//! before (R01 and R06 look back into it). Each column is folded into an aggregate that needs
-//! its values decoded (sum of string byte lengths, sum of numbers, max of dates), so no
-//! statistics shortcut can skip the pages.
+//! them again, so its floor is the columns its own steps read: the 18 `claims` columns of 00a
+//! for the quarter's three months, the four `claim_items` columns of 00b, and the nine `claims`
+//! columns of 00c for the month before (R01 and R06 look back into it). Each column is folded
+//! into an aggregate that needs its values decoded (sum of string byte lengths, sum of numbers,
+//! max of dates), so no statistics shortcut can skip the pages.
 
 use claimlake_domain::period::{Month, Quarter};
 use claimlake_lake::{contract, layout};
@@ -41,6 +40,53 @@ fn folds(schema: &SchemaRef) -> String {
         .join(", ")
 }
 
+/// The `claims` columns warn's 00a keeps (`sql/warn/00a_quarter_claims.sql`).
+const QUARTER_CLAIMS: [&str; 18] = [
+    "claim_id",
+    "institution_id",
+    "patient_id",
+    "patient_gender",
+    "insured_region",
+    "visit_type",
+    "pay_method",
+    "drg_weight",
+    "diagnosis_code",
+    "settle_time",
+    "admit_date",
+    "discharge_date",
+    "total_amount",
+    "western_drug_amount",
+    "patent_drug_amount",
+    "herbal_amount",
+    "key_drug_amount",
+    "reverses_claim_id",
+];
+
+/// The `claim_items` columns of warn's 00b.
+const QUARTER_ITEMS: [&str; 4] = ["claim_id", "line_no", "item_code", "days_supply"];
+
+/// The `claims` columns of the month before the quarter that warn's 00c keeps.
+const PREV_CLAIMS: [&str; 9] = [
+    "claim_id",
+    "institution_id",
+    "patient_id",
+    "visit_type",
+    "diagnosis_code",
+    "settle_time",
+    "admit_date",
+    "discharge_date",
+    "reverses_claim_id",
+];
+
+/// `schema` reduced to `columns` (contract columns, so they exist).
+fn project(schema: &SchemaRef, columns: &[&str]) -> SchemaRef {
+    let read: Vec<usize> = columns
+        .iter()
+        .map(|c| schema.index_of(c).expect("a contract column"))
+        .collect();
+    std::sync::Arc::new(schema.project(&read).expect("columns of the contract"))
+}
+
 /// The folders the floor reads for a computation and period.
 pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
     let bad = |e: claimlake_domain::DomainError| crate::error::BenchError::Usage(e.to_string());
@@ -54,19 +100,18 @@ pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
         "settle" => Ok(month_folders(Month::parse(period).map_err(bad)?)),
         "warn" => {
             let q = Quarter::parse(period).map_err(bad)?;
+            let claims = project(&contract::claims(), &QUARTER_CLAIMS);
             let mut out = Vec::new();
             let before = q.prev_month_before();
             if before.year == q.year {
-                out.push((layout::claims_month(before), contract::claims()));
+                out.push((
+                    layout::claims_month(before),
+                    project(&contract::claims(), &PREV_CLAIMS),
+                ));
             }
-            let items = contract::claim_items();
-            let read: Vec<usize> = ["claim_id", "line_no", "item_code", "days_supply"]
-                .iter()
-                .map(|c| items.index_of(c).expect("a claim_items contract column"))
-                .collect();
-            let items = std::sync::Arc::new(items.project(&read).expect("columns of the contract"));
+            let items = project(&contract::claim_items(), &QUARTER_ITEMS);
             for m in q.months() {
-                out.push((layout::claims_month(m), contract::claims()));
+                out.push((layout::claims_month(m), claims.clone()));
                 out.push((layout::claim_items_month(m), items.clone()));
             }
             Ok(out)

@@ -39,19 +39,20 @@ with_prescriber_cards AS (
   RIGHT JOIN with_cards b ON sp.institution_id = b.prescriber_id AND sp.month_index = b.treat_mi
 ),
 with_agreement AS (
-  SELECT b.*, ii.agreement_start AS i_start, ii.agreement_end AS i_end
+  SELECT b.*, ii.agreement_start AS i_start, ii.agreement_end AS i_end,
+         ii.budget_class AS i_class
   FROM institutions ii
   RIGHT JOIN with_prescriber_cards b ON ii.institution_id = b.institution_id
 ),
-with_prescriber_agreement AS (
-  SELECT b.*, ip.agreement_start AS p_start, ip.agreement_end AS p_end
+-- The budget institution is the prescriber when there is one, else the institution
+-- (budget_institution_id above), so its class is read in the same two registry lookups as the
+-- agreement dates rather than in a third pass over the month's claims.
+with_class AS (
+  SELECT b.*, ip.agreement_start AS p_start, ip.agreement_end AS p_end,
+         CASE WHEN b.prescriber_id IS NOT NULL THEN ip.budget_class ELSE b.i_class END
+           AS value_class
   FROM institutions ip
   RIGHT JOIN with_agreement b ON ip.institution_id = b.prescriber_id
-),
-with_class AS (
-  SELECT b.*, ib.budget_class AS value_class
-  FROM institutions ib
-  RIGHT JOIN with_prescriber_agreement b ON ib.institution_id = b.budget_institution_id
 ),
 judged AS (
   SELECT

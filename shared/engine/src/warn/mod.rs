@@ -645,7 +645,7 @@ mod tests {
 
     /// Month k of a hand-made quarter: used claims `(claim_id, reverses_claim_id, target_month)`
     /// and used items `(claim_id, line_no)`, typed as validation leaves them (Utf8 ids).
-    fn month(
+    async fn month(
         ctx: &SessionContext,
         k: u32,
         claims: &[(&str, Option<&str>, Option<i32>)],
@@ -671,7 +671,34 @@ mod tests {
             ],
         )
         .unwrap();
-        register_batches(ctx, &format!("month_claims_{k}"), schema, vec![batch]).unwrap();
+        register_batches(ctx, &format!("month_claims_{k}_keys"), schema, vec![batch]).unwrap();
+        // The other columns 00a keeps, all null: this test is about which rows it keeps.
+        let others = [
+            "institution_id",
+            "patient_id",
+            "patient_gender",
+            "insured_region",
+            "visit_type",
+            "pay_method",
+            "drg_weight",
+            "diagnosis_code",
+            "settle_time",
+            "admit_date",
+            "discharge_date",
+            "total_amount",
+            "western_drug_amount",
+            "patent_drug_amount",
+            "herbal_amount",
+            "key_drug_amount",
+        ]
+        .map(|c| format!("CAST(NULL AS VARCHAR) AS {c}"))
+        .join(", ");
+        let view = ctx
+            .sql(&format!("SELECT *, {others} FROM month_claims_{k}_keys"))
+            .await
+            .unwrap();
+        ctx.register_table(format!("month_claims_{k}").as_str(), view.into_view())
+            .unwrap();
         let schema = Arc::new(Schema::new(vec![
             Field::new("claim_id", DataType::Utf8, true),
             Field::new("line_no", DataType::Int32, true),
@@ -731,19 +758,22 @@ mod tests {
             1,
             &[("A", None, None), ("B", None, None), ("C", None, None)],
             &[("A", 1), ("A", 2), ("B", 1), ("C", 1)],
-        );
+        )
+        .await;
         month(
             &ctx,
             2,
             &[("R1", Some("B"), Some(1)), ("D", None, None)],
             &[("R1", 1), ("D", 1)],
-        );
+        )
+        .await;
         month(
             &ctx,
             3,
             &[("R2", Some("Z"), Some(12)), ("E", None, None)],
             &[("E", 1), ("E", 2)],
-        );
+        )
+        .await;
         let p = vec![
             ("year", "2025".to_string()),
             ("quarter", "1".to_string()),
