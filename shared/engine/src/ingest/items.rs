@@ -127,13 +127,7 @@ pub(super) async fn count_and_quarantine(
             .as_any()
             .downcast_ref::<Int32Array>()
             .ok_or_else(|| internal("file_no is not Int32"))?;
-        let keys: StringArray = file_no
-            .iter()
-            .map(|f| {
-                f.and_then(|f| files.get(f as usize))
-                    .map(|file| file.key.as_str())
-            })
-            .collect();
+        let keys = super::file_keys(file_no, files);
         let mut columns: Vec<ArrayRef> = b.columns()[..b.num_columns() - 1].to_vec();
         columns.push(Arc::new(keys));
         batches.push(RecordBatch::try_new(Arc::new(out_schema.clone()), columns)?);

@@ -133,6 +133,18 @@ fn month_params(m: Month) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The keys of the files that `file_no` (positions in `files`, the scan's list) name; null
+/// where a position names no file.
+pub(crate) fn file_keys(file_no: &arrow::array::Int32Array, files: &[ScanFile]) -> StringArray {
+    file_no
+        .iter()
+        .map(|f| {
+            f.and_then(|f| files.get(f as usize))
+                .map(|file| file.key.as_str())
+        })
+        .collect()
+}
+
 /// Registers batches as an in-memory table (replacing any table of that name).
 pub(crate) fn register_batches(
     ctx: &SessionContext,

@@ -141,13 +141,7 @@ fn keyed(
             .as_any()
             .downcast_ref::<Int32Array>()
             .ok_or_else(|| internal("file_no is not Int32"))?;
-        let keys: StringArray = file_no
-            .iter()
-            .map(|f| {
-                f.and_then(|f| files.get(f as usize))
-                    .map(|f| f.key.as_str())
-            })
-            .collect();
+        let keys = super::file_keys(file_no, files);
         if keys.null_count() > 0 {
             return Err(internal("an exception row names no file of the scan"));
         }
@@ -266,6 +260,17 @@ async fn read(lake: &Lake, m: Month, inputs: &[InputObject]) -> Result<Found> {
     Ok(Found::Usable(Box::new(header), batches))
 }
 
+/// The exceptions as the validation's steps key them: by position of the file in the scan.
+fn unkeyed_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("file_no", DataType::Int32, false),
+        Field::new("row_no", DataType::Int64, false),
+        Field::new("final_reason", DataType::Utf8, true),
+        Field::new("netted", DataType::Boolean, true),
+        Field::new("target_month", DataType::Int32, true),
+    ]))
+}
+
 /// The record's rows of `table` as (`file_no`, `row_no`, `final_reason`, `netted`,
 /// `target_month`), `file_no` being the position of the row's file in `files`.
 fn unkeyed(table: &str, files: &[ScanFile], batches: &[RecordBatch]) -> Result<Vec<RecordBatch>> {
@@ -274,13 +279,7 @@ fn unkeyed(table: &str, files: &[ScanFile], batches: &[RecordBatch]) -> Result<V
         .enumerate()
         .map(|(i, f)| (f.key.as_str(), i as i32))
         .collect();
-    let out_schema = Arc::new(Schema::new(vec![
-        Field::new("file_no", DataType::Int32, false),
-        Field::new("row_no", DataType::Int64, false),
-        Field::new("final_reason", DataType::Utf8, true),
-        Field::new("netted", DataType::Boolean, true),
-        Field::new("target_month", DataType::Int32, true),
-    ]));
+    let out_schema = unkeyed_schema();
     let mut out = Vec::new();
     for b in batches {
         let tables = b
@@ -346,17 +345,7 @@ pub async fn reuse(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Option
     let claim_ex = unkeyed("claims", &claim_files, &batches)?;
     let ex_schema = claim_ex.first().map(|b| b.schema());
     let item_ex = unkeyed("claim_items", &item_files, &batches)?;
-    let schema_of = |found: Option<SchemaRef>| {
-        found.unwrap_or_else(|| {
-            Arc::new(Schema::new(vec![
-                Field::new("file_no", DataType::Int32, false),
-                Field::new("row_no", DataType::Int64, false),
-                Field::new("final_reason", DataType::Utf8, true),
-                Field::new("netted", DataType::Boolean, true),
-                Field::new("target_month", DataType::Int32, true),
-            ]))
-        })
-    };
+    let schema_of = |found: Option<SchemaRef>| found.unwrap_or_else(unkeyed_schema);
     let item_schema = item_ex.first().map(|b| b.schema());
     register_batches(ctx, "exceptions", schema_of(ex_schema), claim_ex)?;
     register_batches(ctx, "item_exceptions", schema_of(item_schema), item_ex)?;
