@@ -144,7 +144,36 @@ async fn a_month_whose_claims_changed_is_validated_again_with_the_months_after_i
             .map(|b| b.unwrap())
             .collect();
     let all = concat(&batches).unwrap();
+    let dropped = claimlake_engine::cells::text(&all, "claim_id", all.num_rows() - 1);
     let fewer = all.slice(0, all.num_rows() - 1);
+    // What February's item quarantine held, and the item lines of the dropped claim.
+    let rows = |bytes: bytes::Bytes| -> Vec<RecordBatch> {
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1 << 20)
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect()
+    };
+    let quarantined_before: usize = rows(
+        lake.get(&layout::quarantine("claim_items", month(2)))
+            .await
+            .unwrap(),
+    )
+    .iter()
+    .map(|b| b.num_rows())
+    .sum();
+    let mut orphans = 0;
+    for f in lake
+        .list_parquet(&layout::claim_items_month(month(2)))
+        .await
+        .unwrap()
+    {
+        for b in rows(lake.get(&f.key).await.unwrap()) {
+            orphans += (0..b.num_rows())
+                .filter(|&i| claimlake_engine::cells::text(&b, "claim_id", i) == dropped)
+                .count();
+        }
+    }
+    assert!(orphans > 0, "the dropped claim {dropped} has item lines");
     lake.write_parquet(&files[0].key, &fewer.schema(), &[fewer])
         .await
         .unwrap();
@@ -169,7 +198,12 @@ async fn a_month_whose_claims_changed_is_validated_again_with_the_months_after_i
         .iter()
         .find(|o| o.key == layout::quarantine("claim_items", month(2)))
         .expect("February's item quarantine is written again");
-    assert!(feb.rows > 0, "the dropped claim's items are orphans now");
+    assert_eq!(
+        feb.rows as usize,
+        quarantined_before + orphans,
+        "the dropped claim's {orphans} item lines are orphans now, beside the {quarantined_before} \
+         quarantined before"
+    );
 
     // The next run finds every record current again and writes nothing of the months, and
     // gives the same warnings.
