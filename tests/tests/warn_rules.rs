@@ -131,7 +131,10 @@ async fn run_on(claims: &[ClaimRow], prev: &[ClaimRow], items: &[Item]) -> RuleO
     ctx.register_batch("catalog", catalog_batch()).unwrap();
     ctx.register_batch("institutions", institutions_batch())
         .unwrap();
-    run(&ctx, &policy(), q1()).await.expect("rules run")
+    let work = tempfile::tempdir().unwrap();
+    run(&ctx, &policy(), q1(), work.path())
+        .await
+        .expect("rules run")
 }
 
 /// Every row of `batches` as display strings.
@@ -770,7 +773,8 @@ async fn conformance_quarter(q: u32) {
     }
     let text = std::fs::read_to_string(lake.join("policy/2025.toml")).unwrap();
     let policy = Policy::from_toml_str(&text, Some(2025)).unwrap();
-    let out = run(&ctx, &policy, quarter).await.unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = run(&ctx, &policy, quarter, work.path()).await.unwrap();
     let got = table(&out.suspicions);
 
     let mut want: Vec<Vec<String>> = table(&read_expected(&format!(

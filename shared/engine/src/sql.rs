@@ -300,7 +300,10 @@ pub mod warn {
 pub mod warn_rules {
     use super::Step;
     pub const R01: Step = step!("warn/rules/r01_readmission.sql");
+    pub const R02_LINES: Step = step!("warn/rules/r02a_overbuy_lines.sql");
     pub const R02: Step = step!("warn/rules/r02_overbuy.sql");
+    pub const R03_BUCKETED: Step = step!("warn/rules/r03a_outpatient_buckets.sql");
+    pub const R03_CANDIDATES: Step = step!("warn/rules/r03b_crowded_claims.sql");
     pub const R03: Step = step!("warn/rules/r03_clustered_settlements.sql");
     pub const R04: Step = step!("warn/rules/r04_repeat_same_day.sql");
     pub const R05: Step = step!("warn/rules/r05_large_outpatient.sql");

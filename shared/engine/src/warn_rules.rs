@@ -7,6 +7,7 @@
 //! itself; may be empty), `catalog` and `institutions`. [`run`] adds two small policy tables,
 //! `warn_cluster_min_patients` (R03) and `warn_inpatient_policy` (the indicators' margin).
 
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
@@ -69,6 +70,16 @@ const RULES: [sql::Step; 8] = [
     steps::R06,
     steps::R07,
     steps::R08,
+];
+
+/// Working tables that a rule reads more than once, in the order they are computed: each is
+/// spilled to a working file once, because DataFusion inlines a CTE at every reference and a
+/// rule reading one twice would redo its joins over the quarter (R02's drug lines join the
+/// quarter's ~80M items; R03's buckets scan its ~15M claims).
+const WORKING_TABLES: [(&str, sql::Step); 3] = [
+    ("r02_lines", steps::R02_LINES),
+    ("r03_bucketed", steps::R03_BUCKETED),
+    ("r03_candidates", steps::R03_CANDIDATES),
 ];
 
 /// An amount threshold rounded up to the fen: on 2-decimal amounts, `x ≥ t ⇔ x ≥ ceil2(t)`.
@@ -146,10 +157,19 @@ fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-/// Runs R01–R08 and the inpatient indicators of `quarter` on the tables registered in `ctx`.
-pub async fn run(ctx: &SessionContext, policy: &Policy, quarter: Quarter) -> Result<RuleOutputs> {
+/// Runs R01–R08 and the inpatient indicators of `quarter` on the tables registered in `ctx`;
+/// the rules' working tables are written under `work` (a local folder the caller removes).
+pub async fn run(
+    ctx: &SessionContext,
+    policy: &Policy,
+    quarter: Quarter,
+    work: &Path,
+) -> Result<RuleOutputs> {
     register_policy_tables(ctx, policy)?;
     let p = params(policy, quarter);
+    for (name, step) in WORKING_TABLES {
+        sql::spill(ctx, name, step, &p, work).await?;
+    }
 
     let schema = suspicions_schema();
     let mut suspicions = Vec::new();

@@ -312,11 +312,13 @@ async fn register_earlier_yellows(lake: &Lake, ctx: &SessionContext, q: Quarter)
     Ok(())
 }
 
-/// Computes the quarter's warnings in `ctx` (inputs registered), returning the three tables.
+/// Computes the quarter's warnings in `ctx` (inputs registered), returning the three tables;
+/// `work` is the run's working-file folder.
 async fn compute(
     ctx: &SessionContext,
     q: Quarter,
     policy: &Policy,
+    work: &std::path::Path,
 ) -> Result<Vec<(String, Vec<RecordBatch>)>> {
     let p = quarter_params(q, policy);
     register_policy(ctx, policy)?;
@@ -327,7 +329,7 @@ async fn compute(
     let warnings = sql::materialize(ctx, "warnings_q", steps::WARNINGS, &p).await?;
     let cards = sql::materialize(ctx, "cards_q", steps::CARDS, &p).await?;
     // Part D: suspicion rules and the institution inpatient indicators.
-    let rules = crate::warn_rules::run(ctx, policy, q).await?;
+    let rules = crate::warn_rules::run(ctx, policy, q, work).await?;
     register_batches(
         ctx,
         "inpatient_indicators",
@@ -403,7 +405,7 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
     ctx.deregister_table("prev_month_claims")?;
     register_earlier_yellows(lake, &ctx, q).await?;
 
-    let tables = compute(&ctx, q, policy).await?;
+    let tables = compute(&ctx, q, policy, work.path()).await?;
     let mut outputs = Vec::new();
     for (name, batches) in &tables {
         let key = if name == "top_patients" || name == "suspicions" {
