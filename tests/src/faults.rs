@@ -1,7 +1,8 @@
 //! [`FaultyStore`]: an `ObjectStore` wrapper that fails the N-th write (put, copy, delete) once,
 //! or every write from the N-th on (a crash: nothing the run does afterwards reaches storage).
 //! Reads always work. It logs every write so a failing test can say which step it hit, and can
-//! call a hook before each write (e.g. to freeze an S3 server just before a given key).
+//! call a hook before each write (e.g. to freeze an S3 server just before a given key). It also
+//! logs the key of every read, for tests of what a run does not need to read.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ struct State {
     fault: Fault,
     writes: u64,
     log: Vec<String>,
+    reads: Vec<String>,
     hook: Option<WriteHook>,
 }
 
@@ -61,6 +63,7 @@ impl FaultyStore {
                 fault: Fault::None,
                 writes: 0,
                 log: Vec::new(),
+                reads: Vec::new(),
                 hook: None,
             })),
         }
@@ -72,6 +75,7 @@ impl FaultyStore {
         s.fault = fault;
         s.writes = 0;
         s.log.clear();
+        s.reads.clear();
     }
 
     /// Calls `hook` before every later write, with the write's description.
@@ -88,6 +92,11 @@ impl FaultyStore {
     /// failed ones marked `FAILED`.
     pub fn log(&self) -> Vec<String> {
         self.state.lock().unwrap().log.clone()
+    }
+
+    /// The keys read (whole or in part) since the last [`FaultyStore::set`], in order.
+    pub fn reads(&self) -> Vec<String> {
+        self.state.lock().unwrap().reads.clone()
     }
 
     /// Counts a write; `Err` when the fault plan says this one fails.
@@ -156,6 +165,7 @@ impl ObjectStore for FaultyStore {
         location: &Path,
         options: GetOptions,
     ) -> object_store::Result<GetResult> {
+        self.state.lock().unwrap().reads.push(location.to_string());
         self.inner.get_opts(location, options).await
     }
 

@@ -249,3 +249,85 @@ async fn records_hold_across_a_recomputation_that_rewrites_the_same_ledgers() {
         Vec::<String>::new()
     );
 }
+
+/// The local lake in `dir` behind a [`claimlake_tests::faults::FaultyStore`] that logs reads.
+fn logged_lake(
+    dir: &std::path::Path,
+) -> (Lake, std::sync::Arc<claimlake_tests::faults::FaultyStore>) {
+    let local = object_store::local::LocalFileSystem::new_with_prefix(dir).unwrap();
+    let store = std::sync::Arc::new(claimlake_tests::faults::FaultyStore::new(
+        std::sync::Arc::new(local),
+    ));
+    let lake = Lake::from_store(store.clone(), dir.to_str().unwrap(), false);
+    (lake, store)
+}
+
+#[tokio::test]
+async fn each_version_of_an_earlier_ledger_is_hashed_once_in_a_process() {
+    let (dir, _) = settled_quarter().await;
+    let (lake, store) = logged_lake(dir.path());
+    let ledger_reads = |store: &claimlake_tests::faults::FaultyStore| {
+        let mut keys: Vec<String> = store
+            .reads()
+            .into_iter()
+            .filter(|k| k.starts_with("ledger/claims/"))
+            .collect();
+        keys.sort();
+        keys
+    };
+
+    // The checks of February (January's ledger) and March (January's and February's) read
+    // each ledger once at most: once hashed (here or by the settlements before, in this
+    // process), a listing's digest is remembered.
+    store.set(claimlake_tests::faults::Fault::None);
+    let first = runs::warn(&lake, Q1).await.unwrap();
+    assert_eq!(
+        written_under(&first.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+    let reads = ledger_reads(&store);
+    let mut once = reads.clone();
+    once.dedup();
+    assert_eq!(reads, once, "a ledger read twice");
+
+    // January's ledger rewritten with the same bytes is another version (as a recomputation
+    // re-validating January leaves it): it is read exactly once, by February's check, whose
+    // digest March's check then uses; both records are still reused.
+    let key = layout::claim_ledger(month(1));
+    let path = dir.path().join(&key);
+    let bytes = std::fs::read(&path).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    store.set(claimlake_tests::faults::Fault::None);
+    let second = runs::warn(&lake, Q1).await.unwrap();
+    assert_eq!(
+        written_under(&second.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+    assert_eq!(ledger_reads(&store), vec![key.clone()]);
+    let (a, b) = (&first.outcome.tables, &second.outcome.tables);
+    for ((name, x), (_, y)) in a.iter().zip(b) {
+        assert_eq!(concat(x), concat(y), "table {name}");
+    }
+
+    // January's ledger with other bytes (one letter of its footer's writer name changed: still
+    // a readable ledger with the same rows, but another object): February's and March's
+    // records no longer hold, and both months are validated again.
+    let mut other = bytes.clone();
+    let at = other
+        .windows(9)
+        .position(|w| w == b"claimlake")
+        .expect("the ledger names its writer");
+    other[at] = b'C';
+    std::fs::write(&path, &other).unwrap();
+    store.set(claimlake_tests::faults::Fault::None);
+    let third = runs::warn(&lake, Q1).await.unwrap();
+    assert_eq!(
+        written_under(&third.manifest, "ledger/validation/"),
+        vec![
+            layout::month_validation(month(2)),
+            layout::month_validation(month(3))
+        ]
+    );
+}
