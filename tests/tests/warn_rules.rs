@@ -506,6 +506,9 @@ async fn r07_gender_limited_items() {
         // a woman with a men-only drug, twice: one row
         ("G5", 1, "G2", Some(10)),
         ("G5", 2, "G2", Some(10)),
+        // the line of a claim not in q_claims (cancelled within the quarter: warn/00b keeps
+        // such lines, 00a drops the claim): not judged
+        ("G6", 1, "G1", None),
     ];
     let out = run_on(&claims, &[], &items).await;
     assert_eq!(

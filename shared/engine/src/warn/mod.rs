@@ -646,12 +646,13 @@ mod tests {
     use super::*;
 
     /// Month k of a hand-made quarter: used claims `(claim_id, reverses_claim_id, target_month)`
-    /// and used items `(claim_id, line_no)`, typed as validation leaves them (Utf8 ids).
+    /// and used items `(claim_id, line_no, item_code, days_supply)`, typed as validation leaves
+    /// them (Utf8 ids).
     async fn month(
         ctx: &SessionContext,
         k: u32,
         claims: &[(&str, Option<&str>, Option<i32>)],
-        items: &[(&str, i32)],
+        items: &[(&str, i32, &str, Option<i32>)],
     ) {
         use arrow::array::{BooleanArray, Int32Array, StringArray};
         use arrow::datatypes::{DataType, Field, Schema};
@@ -712,8 +713,8 @@ mod tests {
             vec![
                 Arc::new(StringArray::from_iter(items.iter().map(|i| Some(i.0)))),
                 Arc::new(Int32Array::from_iter(items.iter().map(|i| Some(i.1)))),
-                Arc::new(StringArray::from_iter(items.iter().map(|_| Some("X")))),
-                Arc::new(Int32Array::from_iter(items.iter().map(|_| Some(1)))),
+                Arc::new(StringArray::from_iter(items.iter().map(|i| Some(i.2)))),
+                Arc::new(Int32Array::from_iter(items.iter().map(|i| i.3))),
             ],
         )
         .unwrap();
@@ -748,32 +749,41 @@ mod tests {
         out
     }
 
-    /// 00b keeps exactly the items of q_claims (00a): it drops the items of a claim cancelled by
-    /// a reversal of the quarter (B, cancelled in month 2) and of reversal rows themselves (R1),
-    /// and keeps the items of a claim whose reversal targets another quarter (Z is outside; E
-    /// stays), by an anti-join against those few ids.
+    /// 00b keeps the months' used item lines, all of them: it does not net, so the lines of a
+    /// claim cancelled by a reversal of the quarter (B:1) and of the reversal row (R1:1) stay,
+    /// and 00a's q_claims, which every rule joins them with, holds neither B nor R1 (it keeps E,
+    /// whose reversal R2 targets another quarter).
     #[tokio::test]
-    async fn quarter_items_are_the_items_of_the_quarter_claims() {
+    async fn quarter_items_are_the_months_lines_and_quarter_claims_are_netted() {
         let ctx = crate::session::new_session(Some(2));
+        let x = |c, n| (c, n, "X", Some(30));
         month(
             &ctx,
             1,
             &[("A", None, None), ("B", None, None), ("C", None, None)],
-            &[("A", 1), ("A", 2), ("B", 1), ("C", 1)],
+            &[
+                x("A", 1),
+                x("A", 2),
+                ("A", 3, "X", None),
+                ("A", 4, "S", Some(1)),
+                x("B", 1),
+                ("C", 1, "G", None),
+                ("C", 2, "U", Some(5)),
+            ],
         )
         .await;
         month(
             &ctx,
             2,
             &[("R1", Some("B"), Some(1)), ("D", None, None)],
-            &[("R1", 1), ("D", 1)],
+            &[x("R1", 1), x("D", 1)],
         )
         .await;
         month(
             &ctx,
             3,
             &[("R2", Some("Z"), Some(12)), ("E", None, None)],
-            &[("E", 1), ("E", 2)],
+            &[x("E", 1), x("E", 2)],
         )
         .await;
         let p = vec![
@@ -786,7 +796,12 @@ mod tests {
         let df = ctx.sql(&claims).await.unwrap();
         ctx.register_table("q_claims", df.into_view()).unwrap();
         let items = ids(&ctx, sql::warn::QUARTER_ITEMS, &p).await;
-        assert_eq!(items, ["A:1", "A:2", "C:1", "D:1", "E:1", "E:2"]);
+        assert_eq!(
+            items,
+            [
+                "A:1", "A:2", "A:3", "A:4", "B:1", "C:1", "C:2", "D:1", "E:1", "E:2", "R1:1"
+            ]
+        );
         // The claims whose items those are: q_claims as 00a leaves it. (Read whole: selecting
         // only `claim_id` from this view returns nothing in DataFusion 55, which swaps the
         // anti-join and pushes `c.claim_id IS NULL` onto the other side's `claim_id`. Production
