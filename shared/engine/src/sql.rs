@@ -29,6 +29,7 @@ pub mod ingest {
     use super::Step;
     pub const ROW_CHECKS: Step = step!("ingest/01_row_checks.sql");
     pub const DUPLICATES: Step = step!("ingest/02_duplicates.sql");
+    pub const MIRROR_KEYS: Step = step!("ingest/03a_mirror_keys.sql");
     pub const MIRROR_ROWS: Step = step!("ingest/03a_mirror_rows.sql");
     pub const REVERSALS: Step = step!("ingest/03_reversals.sql");
     pub const CLAIM_ROWS: Step = step!("ingest/03b_claim_rows.sql");

@@ -8,6 +8,7 @@
 //! (0-based row in the file). Only the columns a query reads are decoded. The schema of every file is checked first, so a missing column or a wrong type stops the
 //! run with a message naming the file and the column before anything is computed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
@@ -27,6 +28,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 // `ParquetObjectReader` is deprecated in parquet 59 in favour of a hand-written
 // `AsyncFileReader`; it is still the reader DataFusion 55 itself builds on, so we keep it until
 // the two move together.
@@ -80,6 +82,33 @@ struct FileStream {
     indices: Vec<usize>,
     /// The columns of the ordered schema this stream produces, in output order.
     projection: Vec<usize>,
+    /// Only these rows of the file (0-based, ascending, distinct), when set.
+    rows: Option<Arc<Vec<i64>>>,
+}
+
+/// A Parquet row selection of `rows` (ascending, distinct) in a file of `total` rows.
+fn selection(rows: &[i64], total: i64) -> RowSelection {
+    let mut selectors = Vec::new();
+    let mut next = 0i64; // the first row not yet skipped or selected
+    let mut i = 0;
+    while i < rows.len() {
+        let start = rows[i];
+        let mut end = start + 1;
+        while i + 1 < rows.len() && rows[i + 1] == end {
+            i += 1;
+            end += 1;
+        }
+        if start > next {
+            selectors.push(RowSelector::skip((start - next) as usize));
+        }
+        selectors.push(RowSelector::select((end - start) as usize));
+        next = end;
+        i += 1;
+    }
+    if total > next {
+        selectors.push(RowSelector::skip((total - next) as usize));
+    }
+    RowSelection::from(selectors)
 }
 
 impl PartitionStream for FileStream {
@@ -104,10 +133,15 @@ impl PartitionStream for FileStream {
             .map(|&c| self.indices[c])
             .collect();
         let projection = self.projection.clone();
+        let rows = self.rows.clone();
         let out_schema = schema.clone();
         let stream = futures::stream::once(async move {
             let reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
-            let builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+            let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+            if let Some(rows) = &rows {
+                let total = builder.metadata().file_metadata().num_rows();
+                builder = builder.with_row_selection(selection(rows, total));
+            }
             let mask = ProjectionMask::roots(builder.parquet_schema(), decoded.iter().copied());
             // The projected batch keeps file order: position of each file root index in it.
             let mut sorted = decoded.clone();
@@ -146,9 +180,15 @@ impl PartitionStream for FileStream {
                         Some(0) => Arc::new(StringArray::from(vec![file.key.as_str(); n])),
                         Some(1) => Arc::new(Int32Array::from(vec![file_no; n])),
                         Some(2) => Arc::new(Int32Array::from(vec![file.part_month; n])),
-                        Some(_) => {
-                            Arc::new(Int64Array::from_iter_values(offset..offset + n as i64))
-                        }
+                        Some(_) => match &rows {
+                            // A selection yields its rows in file order.
+                            Some(rows) => Arc::new(Int64Array::from_iter_values(
+                                rows[offset as usize..offset as usize + n].iter().copied(),
+                            )),
+                            None => {
+                                Arc::new(Int64Array::from_iter_values(offset..offset + n as i64))
+                            }
+                        },
                     };
                     cols.push(col);
                 }
@@ -169,7 +209,7 @@ impl PartitionStream for FileStream {
 /// The files of an ordered scan as a table: one streaming partition per file, decoding only the
 /// columns a query projects (DataFusion's `StreamingTable` would decode every column and
 /// project afterwards, which made each pass over a city month's items read all of them).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct OrderedScan {
     store: Arc<dyn ObjectStore>,
     files: Vec<ScanFile>,
@@ -177,6 +217,33 @@ pub struct OrderedScan {
     schema: SchemaRef,
     /// Per file, the root index in the file of each contract column.
     indices: Vec<Vec<usize>>,
+    /// Per file, only these rows ([`OrderedScan::only_rows`]).
+    rows: Option<Vec<Arc<Vec<i64>>>>,
+}
+
+impl OrderedScan {
+    /// The same scan restricted to some rows of each file: `rows[key]` are the 0-based row
+    /// numbers to read of the file `key` (any order, repeats ignored); a file without an entry
+    /// reads nothing. Files keep their positions, so `file_no` and `row_no` are those of the
+    /// full scan.
+    ///
+    /// For steps that need the full rows of a few thousand keyed rows (reversals, the claims
+    /// they name): Parquet skips the other rows instead of decoding every column of a city
+    /// month's ~5M rows to keep a handful.
+    pub fn only_rows(mut self, rows: &BTreeMap<String, Vec<i64>>) -> OrderedScan {
+        self.rows = Some(
+            self.files
+                .iter()
+                .map(|f| {
+                    let mut r = rows.get(&f.key).cloned().unwrap_or_default();
+                    r.sort_unstable();
+                    r.dedup();
+                    Arc::new(r)
+                })
+                .collect(),
+        );
+        self
+    }
 }
 
 #[async_trait::async_trait]
@@ -205,7 +272,8 @@ impl TableProvider for OrderedScan {
             .files
             .iter()
             .zip(&self.indices)
-            .map(|(file, indices)| {
+            .enumerate()
+            .map(|(i, (file, indices))| {
                 Arc::new(FileStream {
                     store: self.store.clone(),
                     file: file.clone(),
@@ -214,6 +282,7 @@ impl TableProvider for OrderedScan {
                     schema: schema.clone(),
                     indices: indices.clone(),
                     projection: projection.clone(),
+                    rows: self.rows.as_ref().map(|r| r[i].clone()),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
@@ -245,6 +314,7 @@ impl Lake {
             contract: contract.clone(),
             schema: ordered_schema(contract),
             indices,
+            rows: None,
         })
     }
 
@@ -380,5 +450,94 @@ mod tests {
         assert!(count.contains("| 5 |"), "{count}");
         let only_key = query(&ctx, "SELECT SUM(row_no) AS s FROM t WHERE file_no = 1").await;
         assert!(only_key.contains("| 3 |"), "{only_key}");
+    }
+
+    #[test]
+    fn a_selection_skips_the_gaps_between_runs_of_rows() {
+        let got: Vec<RowSelector> = selection(&[1, 2, 3, 7, 9], 12).into();
+        assert_eq!(
+            got,
+            vec![
+                RowSelector::skip(1),
+                RowSelector::select(3),
+                RowSelector::skip(3),
+                RowSelector::select(1),
+                RowSelector::skip(1),
+                RowSelector::select(1),
+                RowSelector::skip(2),
+            ]
+        );
+        let none: Vec<RowSelector> = selection(&[], 5).into();
+        assert_eq!(none, vec![RowSelector::skip(5)]);
+    }
+
+    #[tokio::test]
+    async fn a_scan_of_some_rows_keeps_their_file_and_row_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+        lake.put("t/month=01/a.parquet", file(&["a", "b"], &[1, 2]))
+            .await
+            .unwrap();
+        lake.put("t/month=01/b.parquet", file(&["c", "d", "e"], &[3, 4, 5]))
+            .await
+            .unwrap();
+        // More rows than one decoded batch (8192), every third one wanted.
+        let ids: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
+        let ns: Vec<i16> = (0..20_000).map(|i| (i % 7) as i16).collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        lake.put("t/month=01/c.parquet", file(&id_refs, &ns))
+            .await
+            .unwrap();
+        let contract = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, true),
+            Field::new("n", DataType::Int32, true),
+        ]));
+        let files: Vec<ScanFile> = ["a", "b", "c"]
+            .iter()
+            .map(|f| ScanFile {
+                key: format!("t/month=01/{f}.parquet"),
+                part_month: 1,
+            })
+            .collect();
+        let wanted: Vec<i64> = (0..20_000).filter(|i| i % 3 == 0).collect();
+        let rows = BTreeMap::from([
+            // b: unsorted and repeated; a: no entry, so nothing of it
+            ("t/month=01/b.parquet".to_string(), vec![2, 0, 2]),
+            ("t/month=01/c.parquet".to_string(), wanted.clone()),
+        ]);
+        let ctx = SessionContext::new();
+        let scan = lake
+            .ordered_scan(&files, &contract)
+            .await
+            .unwrap()
+            .only_rows(&rows);
+        ctx.register_table("t", Arc::new(scan)).unwrap();
+        let b = query(
+            &ctx,
+            "SELECT id, n, file_no, row_no FROM t WHERE file_no < 2 ORDER BY file_no, row_no",
+        )
+        .await;
+        let expected = "+----+---+---------+--------+\n\
+                        | id | n | file_no | row_no |\n\
+                        +----+---+---------+--------+\n\
+                        | c  | 3 | 1       | 0      |\n\
+                        | e  | 5 | 1       | 2      |\n\
+                        +----+---+---------+--------+";
+        assert_eq!(b, expected);
+        // In c, each row's id names its row number: every selected row carries its own.
+        let sum: i64 = wanted.iter().sum();
+        let c = query(
+            &ctx,
+            &format!(
+                "SELECT COUNT(*) = {n} \
+                        AND SUM(CASE WHEN id = concat('r', CAST(row_no AS VARCHAR)) \
+                            AND n = row_no % 7 THEN 1 ELSE 0 END) = {n} \
+                        AND SUM(row_no) = {sum} AS ok \
+                 FROM t WHERE file_no = 2",
+                n = wanted.len()
+            ),
+        )
+        .await;
+        assert!(c.contains("| true |"), "{c}");
     }
 }

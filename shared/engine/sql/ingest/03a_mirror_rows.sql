@@ -3,19 +3,9 @@
 -- this month that they name.
 --
 -- Grain: one row per such input row, keyed (file_no, row_no). Small: reversals are rare.
-WITH named AS (
-  SELECT DISTINCT reverses_claim_id AS claim_id FROM deduped
-  WHERE reason_2 IS NULL AND is_reversal
-),
-wanted AS (
-  SELECT file_no, row_no FROM deduped WHERE reason_2 IS NULL AND is_reversal
-  UNION ALL
-  SELECT d.file_no, d.row_no
-  FROM named n
-  JOIN deduped d ON d.claim_id = n.claim_id
-  WHERE d.reason_2 IS NULL AND NOT d.is_reversal AND d.late_reason IS NULL
-)
+-- Inputs: mirror_keys (03a_mirror_keys.sql), mirror_in (the month's files restricted to those
+-- rows; the join keeps exactly the keyed rows whatever the restriction reads).
 SELECT c.*,
        CASE WHEN c.visit_type = 'pharmacy' THEN c.prescriber_institution_id END AS prescriber_id
-FROM wanted w
-JOIN claims_in c ON c.file_no = w.file_no AND c.row_no = w.row_no
+FROM mirror_keys w
+JOIN mirror_in c ON c.file_no = w.file_no AND c.row_no = w.row_no

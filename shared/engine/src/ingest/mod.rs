@@ -19,7 +19,7 @@ mod items;
 mod record;
 mod tables;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array, RecordBatch, StringArray};
@@ -175,7 +175,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     inputs.extend(objs);
     let claims_scan = lake.ordered_scan(&claim_files, &contract::claims()).await?;
     ctx.deregister_table("claims_in")?;
-    ctx.register_table("claims_in", Arc::new(claims_scan))?;
+    ctx.register_table("claims_in", Arc::new(claims_scan.clone()))?;
 
     let (item_files, objs) = month_files(lake, &layout::claim_items_month(m), m).await?;
     inputs.extend(objs);
@@ -217,6 +217,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .map(|b| b.schema())
         .unwrap_or_else(tables::prior_key_schema);
     let mut prior_files = BTreeSet::new();
+    let mut prior_rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for b in &keys {
         let files = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
         let files = files
@@ -228,8 +229,13 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
             .as_any()
             .downcast_ref::<arrow::array::Int32Array>()
             .expect("part_month is Int32");
+        let rows = int64_column(b, 1, "row_no")?;
         for i in 0..b.num_rows() {
             prior_files.insert((files.value(i).to_string(), months.value(i)));
+            prior_rows
+                .entry(files.value(i).to_string())
+                .or_default()
+                .push(rows.value(i));
         }
     }
     register_batches(ctx, "prior_target_keys", schema, keys)?;
@@ -237,13 +243,45 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .into_iter()
         .map(|(key, part_month)| ScanFile { key, part_month })
         .collect();
-    tables::register_ordered_or_empty(lake, ctx, "prior_raw", &prior_scan, &contract::claims())
-        .await?;
+    // Only the named rows of those files are read (a city month's reversals name ~2k claims).
+    tables::register_ordered_rows(
+        lake,
+        ctx,
+        "prior_raw",
+        &prior_scan,
+        &contract::claims(),
+        &prior_rows,
+    )
+    .await?;
     sql::materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
 
-    // 03a full rows for the mirror check, 03 reversals and netting (narrow claim_status),
-    // 03b every row with its status (a view re-reading the files).
+    // 03a full rows for the mirror check (just those rows read back from the files), 03
+    // reversals and netting (narrow claim_status), 03b every row with its status (a view
+    // re-reading the files).
+    let mirror_keys = sql::materialize(ctx, "mirror_keys", steps::MIRROR_KEYS, &params).await?;
+    let mut mirror_rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for b in &mirror_keys {
+        let file_nos = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .ok_or_else(|| internal_type("mirror_keys.file_no", "Int32"))?;
+        let rows = int64_column(b, 1, "mirror_keys.row_no")?;
+        for i in 0..b.num_rows() {
+            let file = claim_files
+                .get(file_nos.value(i) as usize)
+                .ok_or_else(|| internal_type("mirror_keys.file_no", "a file position"))?;
+            mirror_rows
+                .entry(file.key.clone())
+                .or_default()
+                .push(rows.value(i));
+        }
+    }
+    ctx.deregister_table("mirror_in")?;
+    ctx.register_table("mirror_in", Arc::new(claims_scan.only_rows(&mirror_rows)))?;
     sql::materialize(ctx, "mirror_rows", steps::MIRROR_ROWS, &params).await?;
+    ctx.deregister_table("mirror_keys")?;
+    ctx.deregister_table("mirror_in")?;
     sql::materialize(ctx, "claim_status", steps::REVERSALS, &params).await?;
     ctx.deregister_table("deduped")?;
     ctx.deregister_table("mirror_rows")?;
@@ -383,6 +421,18 @@ async fn write_quarantine(
         &batches,
     );
     Ok(written)
+}
+
+/// Column `i` of a step's batch as Int64 (`what` names it in the error).
+fn int64_column<'a>(b: &'a RecordBatch, i: usize, what: &str) -> Result<&'a Int64Array> {
+    b.column(i)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| internal_type(what, "Int64"))
+}
+
+fn internal_type(what: &str, wanted: &str) -> EngineError {
+    EngineError::Precondition(format!("internal error: {what} is not {wanted}"))
 }
 
 /// Reads the reconciliation of one validated table.

@@ -120,6 +120,7 @@ fn rules_hash() -> String {
     for s in [
         steps::ROW_CHECKS,
         steps::DUPLICATES,
+        steps::MIRROR_KEYS,
         steps::MIRROR_ROWS,
         steps::REVERSALS,
         steps::CLAIM_ROWS,

@@ -54,6 +54,25 @@ pub async fn register_ordered_or_empty(
     }
 }
 
+/// Registers `name` as an ordered scan of only the given rows of `files` (see
+/// [`claimlake_lake::ordered_scan::OrderedScan::only_rows`]); empty when there are no files.
+pub async fn register_ordered_rows(
+    lake: &Lake,
+    ctx: &SessionContext,
+    name: &str,
+    files: &[ScanFile],
+    contract: &SchemaRef,
+    rows: &std::collections::BTreeMap<String, Vec<i64>>,
+) -> Result<()> {
+    if files.is_empty() {
+        return register_batches(ctx, name, ordered_schema(contract), vec![]);
+    }
+    let scan = lake.ordered_scan(files, contract).await?.only_rows(rows);
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::new(scan))?;
+    Ok(())
+}
+
 /// Registers `institutions` from `reference/institutions/*.parquet` (required).
 pub async fn register_institutions(lake: &Lake, ctx: &SessionContext) -> Result<Vec<InputObject>> {
     let objects = lake.list_parquet(layout::INSTITUTIONS).await?;
