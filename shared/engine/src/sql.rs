@@ -300,6 +300,7 @@ pub mod warn {
 /// Part D), one step per rule.
 pub mod warn_rules {
     use super::Step;
+    pub const OUTPATIENT: Step = step!("warn/rules/outpatient_claims.sql");
     pub const R01: Step = step!("warn/rules/r01_readmission.sql");
     pub const R02_LINES: Step = step!("warn/rules/r02a_overbuy_lines.sql");
     pub const R02: Step = step!("warn/rules/r02_overbuy.sql");

@@ -72,11 +72,13 @@ const RULES: [sql::Step; 8] = [
     steps::R08,
 ];
 
-/// Working tables that a rule reads more than once, in the order they are computed: each is
+/// Working tables that rules read more than once, in the order they are computed: each is
 /// spilled to a working file once, because DataFusion inlines a CTE at every reference and a
 /// rule reading one twice would redo its joins over the quarter (R02's drug lines join the
-/// quarter's ~80M items; R03's buckets scan its ~15M claims).
-const WORKING_TABLES: [(&str, sql::Step); 3] = [
+/// quarter's ~80M items; the outpatient claims, which R03 and R04 group, are most of its ~15M
+/// claims).
+const WORKING_TABLES: [(&str, sql::Step); 4] = [
+    ("q_outpatient", steps::OUTPATIENT),
     ("r02_lines", steps::R02_LINES),
     ("r03_bucketed", steps::R03_BUCKETED),
     ("r03_candidates", steps::R03_CANDIDATES),
