@@ -12,6 +12,7 @@
 //! max of dates), so no statistics shortcut can skip the pages.
 
 use claimlake_domain::period::{Month, Quarter};
+use claimlake_engine::warn::{PREV_CLAIM_COLUMNS, QUARTER_CLAIM_COLUMNS, QUARTER_ITEM_COLUMNS};
 use claimlake_lake::{contract, layout};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
@@ -40,44 +41,6 @@ fn folds(schema: &SchemaRef) -> String {
         .join(", ")
 }
 
-/// The `claims` columns warn's 00a keeps (`sql/warn/00a_quarter_claims.sql`).
-const QUARTER_CLAIMS: [&str; 18] = [
-    "claim_id",
-    "institution_id",
-    "patient_id",
-    "patient_gender",
-    "insured_region",
-    "visit_type",
-    "pay_method",
-    "drg_weight",
-    "diagnosis_code",
-    "settle_time",
-    "admit_date",
-    "discharge_date",
-    "total_amount",
-    "western_drug_amount",
-    "patent_drug_amount",
-    "herbal_amount",
-    "key_drug_amount",
-    "reverses_claim_id",
-];
-
-/// The `claim_items` columns of warn's 00b.
-const QUARTER_ITEMS: [&str; 4] = ["claim_id", "line_no", "item_code", "days_supply"];
-
-/// The `claims` columns of the month before the quarter that warn's 00c keeps.
-const PREV_CLAIMS: [&str; 9] = [
-    "claim_id",
-    "institution_id",
-    "patient_id",
-    "visit_type",
-    "diagnosis_code",
-    "settle_time",
-    "admit_date",
-    "discharge_date",
-    "reverses_claim_id",
-];
-
 /// `schema` reduced to `columns` (contract columns, so they exist).
 fn project(schema: &SchemaRef, columns: &[&str]) -> SchemaRef {
     let read: Vec<usize> = columns
@@ -100,16 +63,16 @@ pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
         "settle" => Ok(month_folders(Month::parse(period).map_err(bad)?)),
         "warn" => {
             let q = Quarter::parse(period).map_err(bad)?;
-            let claims = project(&contract::claims(), &QUARTER_CLAIMS);
+            let claims = project(&contract::claims(), &QUARTER_CLAIM_COLUMNS);
             let mut out = Vec::new();
             let before = q.prev_month_before();
             if before.year == q.year {
                 out.push((
                     layout::claims_month(before),
-                    project(&contract::claims(), &PREV_CLAIMS),
+                    project(&contract::claims(), &PREV_CLAIM_COLUMNS),
                 ));
             }
-            let items = project(&contract::claim_items(), &QUARTER_ITEMS);
+            let items = project(&contract::claim_items(), &QUARTER_ITEM_COLUMNS);
             for m in q.months() {
                 out.push((layout::claims_month(m), claims.clone()));
                 out.push((layout::claim_items_month(m), items.clone()));

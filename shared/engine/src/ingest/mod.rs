@@ -217,7 +217,6 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .map(|b| b.schema())
         .unwrap_or_else(tables::prior_key_schema);
     let mut prior_files = BTreeSet::new();
-    let mut prior_rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for b in &keys {
         let files = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
         let files = files
@@ -229,15 +228,11 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
             .as_any()
             .downcast_ref::<arrow::array::Int32Array>()
             .expect("part_month is Int32");
-        let rows = int64_column(b, 1, "row_no")?;
         for i in 0..b.num_rows() {
             prior_files.insert((files.value(i).to_string(), months.value(i)));
-            prior_rows
-                .entry(files.value(i).to_string())
-                .or_default()
-                .push(rows.value(i));
         }
     }
+    let prior_rows = rows_by_file(&keys)?;
     register_batches(ctx, "prior_target_keys", schema, keys)?;
     let prior_scan: Vec<ScanFile> = prior_files
         .into_iter()
@@ -259,24 +254,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     // reversals and netting (narrow claim_status), 03b every row with its status (a view
     // re-reading the files).
     let mirror_keys = sql::materialize(ctx, "mirror_keys", steps::MIRROR_KEYS, &params).await?;
-    let mut mirror_rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for b in &mirror_keys {
-        let file_nos = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<arrow::array::Int32Array>()
-            .ok_or_else(|| internal_type("mirror_keys.file_no", "Int32"))?;
-        let rows = int64_column(b, 1, "mirror_keys.row_no")?;
-        for i in 0..b.num_rows() {
-            let file = claim_files
-                .get(file_nos.value(i) as usize)
-                .ok_or_else(|| internal_type("mirror_keys.file_no", "a file position"))?;
-            mirror_rows
-                .entry(file.key.clone())
-                .or_default()
-                .push(rows.value(i));
-        }
-    }
+    let mirror_rows = rows_by_file(&mirror_keys)?;
     ctx.deregister_table("mirror_in")?;
     ctx.register_table("mirror_in", Arc::new(claims_scan.only_rows(&mirror_rows)))?;
     sql::materialize(ctx, "mirror_rows", steps::MIRROR_ROWS, &params).await?;
@@ -423,16 +401,36 @@ async fn write_quarantine(
     Ok(written)
 }
 
-/// Column `i` of a step's batch as Int64 (`what` names it in the error).
-fn int64_column<'a>(b: &'a RecordBatch, i: usize, what: &str) -> Result<&'a Int64Array> {
-    b.column(i)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| internal_type(what, "Int64"))
-}
-
-fn internal_type(what: &str, wanted: &str) -> EngineError {
-    EngineError::Precondition(format!("internal error: {what} is not {wanted}"))
+/// The `row_no`s of a step's rows by their `source_file`: the row selection of an ordered scan
+/// that reads back only those rows ([`claimlake_lake::ordered_scan::OrderedScan::only_rows`]).
+fn rows_by_file(batches: &[RecordBatch]) -> Result<BTreeMap<String, Vec<i64>>> {
+    let column = |b: &RecordBatch, name: &str| {
+        b.column_by_name(name).cloned().ok_or_else(|| {
+            EngineError::Precondition(format!("internal error: a key step has no {name}"))
+        })
+    };
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for b in batches {
+        let files = arrow::compute::cast(
+            &column(b, "source_file")?,
+            &arrow::datatypes::DataType::Utf8,
+        )?;
+        let rows = arrow::compute::cast(&column(b, "row_no")?, &arrow::datatypes::DataType::Int64)?;
+        let files = files
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("cast to Utf8");
+        let rows = rows
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .expect("cast to Int64");
+        for i in 0..b.num_rows() {
+            out.entry(files.value(i).to_string())
+                .or_default()
+                .push(rows.value(i));
+        }
+    }
+    Ok(out)
 }
 
 /// Reads the reconciliation of one validated table.

@@ -32,6 +32,47 @@ use crate::tables::{Col, register};
 /// The quarterly result tables, in the order they are written.
 pub const TABLES: [&str; 3] = ["indicators", "warnings", "cards"];
 
+/// The columns of the working set, in the order the steps produce them: 00a's quarter claims
+/// (18 of the contract's 35), 00b's item lines, 00c's claims of the month before. Named here
+/// so the benchmark's scan floor reads exactly these (`bench/src/floor.rs`); the unit test
+/// `working_set_columns_are_the_steps_columns` checks them against the SQL.
+pub const QUARTER_CLAIM_COLUMNS: [&str; 18] = [
+    "claim_id",
+    "institution_id",
+    "patient_id",
+    "patient_gender",
+    "insured_region",
+    "visit_type",
+    "pay_method",
+    "drg_weight",
+    "diagnosis_code",
+    "settle_time",
+    "admit_date",
+    "discharge_date",
+    "total_amount",
+    "western_drug_amount",
+    "patent_drug_amount",
+    "herbal_amount",
+    "key_drug_amount",
+    "reverses_claim_id",
+];
+
+/// See [`QUARTER_CLAIM_COLUMNS`].
+pub const QUARTER_ITEM_COLUMNS: [&str; 4] = ["claim_id", "line_no", "item_code", "days_supply"];
+
+/// See [`QUARTER_CLAIM_COLUMNS`].
+pub const PREV_CLAIM_COLUMNS: [&str; 9] = [
+    "claim_id",
+    "institution_id",
+    "patient_id",
+    "visit_type",
+    "diagnosis_code",
+    "settle_time",
+    "admit_date",
+    "discharge_date",
+    "reverses_claim_id",
+];
+
 /// What a quarter's warnings produced.
 #[derive(Debug, Clone)]
 pub struct WarnOutcome {
@@ -676,26 +717,12 @@ mod tests {
         .unwrap();
         register_batches(ctx, &format!("month_claims_{k}_keys"), schema, vec![batch]).unwrap();
         // The other columns 00a keeps, all null: this test is about which rows it keeps.
-        let others = [
-            "institution_id",
-            "patient_id",
-            "patient_gender",
-            "insured_region",
-            "visit_type",
-            "pay_method",
-            "drg_weight",
-            "diagnosis_code",
-            "settle_time",
-            "admit_date",
-            "discharge_date",
-            "total_amount",
-            "western_drug_amount",
-            "patent_drug_amount",
-            "herbal_amount",
-            "key_drug_amount",
-        ]
-        .map(|c| format!("CAST(NULL AS VARCHAR) AS {c}"))
-        .join(", ");
+        let others = QUARTER_CLAIM_COLUMNS
+            .iter()
+            .filter(|c| !["claim_id", "reverses_claim_id"].contains(c))
+            .map(|c| format!("CAST(NULL AS VARCHAR) AS {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let view = ctx
             .sql(&format!("SELECT *, {others} FROM month_claims_{k}_keys"))
             .await
@@ -719,6 +746,37 @@ mod tests {
         )
         .unwrap();
         register_batches(ctx, &format!("month_items_{k}"), schema, vec![batch]).unwrap();
+    }
+
+    /// The column lists the benchmark's floor reads are the columns 00a, 00b and 00c produce.
+    #[tokio::test]
+    async fn working_set_columns_are_the_steps_columns() {
+        let ctx = crate::session::new_session(Some(2));
+        for k in 1..=3 {
+            month(&ctx, k, &[("A", None, None)], &[("A", 1, "X", None)]).await;
+        }
+        let view = ctx.table("month_claims_1").await.unwrap().into_view();
+        ctx.register_table("prev_month_claims", view).unwrap();
+        let p = vec![
+            ("year", "2025".to_string()),
+            ("quarter", "1".to_string()),
+            ("first_month", "1".to_string()),
+            ("last_month", "3".to_string()),
+        ];
+        for (step, columns) in [
+            (sql::warn::QUARTER_CLAIMS, &QUARTER_CLAIM_COLUMNS[..]),
+            (sql::warn::QUARTER_ITEMS, &QUARTER_ITEM_COLUMNS[..]),
+            (sql::warn::PREV_CLAIMS, &PREV_CLAIM_COLUMNS[..]),
+        ] {
+            let df = sql::frame(&ctx, step, &p).await.unwrap();
+            let names: Vec<&str> = df
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            assert_eq!(names, columns, "{}", step.name);
+        }
     }
 
     async fn ids(ctx: &SessionContext, step: sql::Step, p: &[(&str, String)]) -> Vec<String> {
