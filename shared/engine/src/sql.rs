@@ -226,10 +226,14 @@ async fn explain_analyze(ctx: &SessionContext, step: Step, text: &str) -> Result
 /// With `CLAIMLAKE_PROFILE` set, prints one line per step: when it ended (seconds since the
 /// first step), how long it took, the rows it returned and the process's resident memory.
 pub(crate) fn profile(step: Step, started: std::time::Instant, batches: &[RecordBatch]) {
+    profile_rows(step, started, batches.iter().map(|b| b.num_rows()).sum());
+}
+
+/// [`profile`] for a step whose rows were streamed, not collected.
+pub(crate) fn profile_rows(step: Step, started: std::time::Instant, rows: usize) {
     if std::env::var_os("CLAIMLAKE_PROFILE").is_none() {
         return;
     }
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let rss_mb = std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())

@@ -37,32 +37,60 @@ pub fn writer_properties() -> WriterProperties {
 /// Encodes batches as one Parquet file in memory. An empty batch list gives a valid empty file
 /// with the schema (outputs.md: an empty period still gets its `data.parquet`).
 pub fn encode_parquet(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(Bytes, u64)> {
-    let mut buf = Vec::new();
-    let mut rows = 0u64;
-    let schema = plain_strings(schema);
-    {
-        let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(writer_properties()))?;
-        for b in batches {
-            rows += b.num_rows() as u64;
-            if b.num_rows() > 0 {
-                let cols = b
-                    .columns()
-                    .iter()
-                    .zip(schema.fields())
-                    .map(|(c, f)| {
-                        if c.data_type() == f.data_type() {
-                            Ok(c.clone())
-                        } else {
-                            arrow::compute::cast(c, f.data_type())
-                        }
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                w.write(&RecordBatch::try_new(schema.clone(), cols)?)?;
-            }
-        }
-        w.close()?;
+    let mut encoder = ParquetEncoder::new(schema)?;
+    for b in batches {
+        encoder.write(b)?;
     }
-    Ok((Bytes::from(buf), rows))
+    encoder.finish()
+}
+
+/// One Parquet file encoded in memory batch by batch, so a large result (a city month's ledger,
+/// ~5M rows) can be written from a stream without holding its batches and its bytes at once.
+/// The bytes are kept whole: the object's SHA-256 is known before it is stored.
+pub struct ParquetEncoder {
+    writer: ArrowWriter<Vec<u8>>,
+    schema: SchemaRef,
+    rows: u64,
+}
+
+impl ParquetEncoder {
+    /// An encoder for batches of `schema` (string columns are written as plain `Utf8`).
+    pub fn new(schema: &SchemaRef) -> Result<Self> {
+        let schema = plain_strings(schema);
+        Ok(ParquetEncoder {
+            writer: ArrowWriter::try_new(Vec::new(), schema.clone(), Some(writer_properties()))?,
+            schema,
+            rows: 0,
+        })
+    }
+
+    /// Appends a batch (its columns cast to the file's types where they differ).
+    pub fn write(&mut self, b: &RecordBatch) -> Result<()> {
+        self.rows += b.num_rows() as u64;
+        if b.num_rows() == 0 {
+            return Ok(());
+        }
+        let cols = b
+            .columns()
+            .iter()
+            .zip(self.schema.fields())
+            .map(|(c, f)| {
+                if c.data_type() == f.data_type() {
+                    Ok(c.clone())
+                } else {
+                    arrow::compute::cast(c, f.data_type())
+                }
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        self.writer
+            .write(&RecordBatch::try_new(self.schema.clone(), cols)?)?;
+        Ok(())
+    }
+
+    /// The file's bytes (footer written) and its row count.
+    pub fn finish(self) -> Result<(Bytes, u64)> {
+        Ok((Bytes::from(self.writer.into_inner()?), self.rows))
+    }
 }
 
 /// The schema with every string column as plain `Utf8` (outputs.md: codes are Utf8), so the
@@ -95,7 +123,12 @@ impl Lake {
         schema: &SchemaRef,
         batches: &[RecordBatch],
     ) -> Result<WrittenObject> {
-        let (bytes, rows) = encode_parquet(schema, batches)?;
+        self.write_encoded(key, encode_parquet(schema, batches)?)
+            .await
+    }
+
+    /// Stores a file built with [`ParquetEncoder`] at `key`, returning its manifest entry.
+    pub async fn write_encoded(&self, key: &str, (bytes, rows): (Bytes, u64)) -> Result<WrittenObject> {
         let out = WrittenObject {
             key: key.to_string(),
             rows,

@@ -16,9 +16,11 @@
 --         cancels, both dropped from the computations), target_month (a valid reversal's
 --         cancelled claim's month).
 WITH month_claims AS (
+  -- mirror_rows holds the reversals that passed rules 1-11 and the valid claims of this month
+  -- they name (03a): its non-reversal rows are exactly those claims. (A join with `deduped`
+  -- here made DataFusion build a hash table of the month's ~5M rows to find ~4k.)
   SELECT m.* FROM mirror_rows m
-  JOIN deduped d ON d.file_no = m.file_no AND d.row_no = m.row_no
-  WHERE d.reason_2 IS NULL AND NOT d.is_reversal AND d.late_reason IS NULL
+  WHERE m.reverses_claim_id IS NULL
 ),
 targets AS (
   SELECT claim_id, institution_id, prescriber_id, patient_id, patient_gender, insurance_type,
@@ -125,6 +127,10 @@ SELECT
     WHEN d.is_reversal THEN s.rev_reason IS NULL AND s.target_month = ${month}
     ELSE d.late_reason IS NULL AND n.claim_id IS NOT NULL
   END AS netted
-FROM deduped d
-LEFT JOIN rev_status s ON s.file_no = d.file_no AND s.row_no = d.row_no
-LEFT JOIN netted_claims n ON n.claim_id = d.claim_id AND NOT d.is_reversal
+-- The two small tables are the build sides (written first: neither has statistics for the
+-- planner to swap on), and the month's rows stream past them.
+FROM netted_claims n
+RIGHT JOIN (
+  rev_status s
+  RIGHT JOIN deduped d ON s.file_no = d.file_no AND s.row_no = d.row_no
+) ON n.claim_id = d.claim_id AND NOT d.is_reversal

@@ -8,9 +8,12 @@
 //! once and, per batch, counts outcomes with Arrow kernels and keeps only the rejected rows (a
 //! few thousand), which are then ordered in reading order by SQL and written.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::compute::{and, filter_record_batch, is_not_null, is_null, or};
 use claimlake_domain::period::Month;
 use claimlake_lake::ordered_scan::ScanFile;
@@ -45,50 +48,47 @@ pub(super) async fn count_and_quarantine(
     m: Month,
 ) -> Result<ItemsPass> {
     let started = std::time::Instant::now();
-    let cols: Vec<String> = contract::claim_items()
-        .fields()
-        .iter()
-        .map(|f| format!("\"{}\"", f.name()))
-        .collect();
-    let cols = cols.join(", ");
+    let cols = |prefix: &str| {
+        contract::claim_items()
+            .fields()
+            .iter()
+            .map(|f| format!("{prefix}\"{}\"", f.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     // The quarantine's schema, as the rejected rows are read back below.
     let out_schema = ctx
         .sql(&format!(
-            "SELECT {cols}, final_reason AS reason, source_file FROM item_rows"
+            "SELECT {}, final_reason AS reason, source_file FROM item_rows",
+            cols("")
         ))
         .await?
         .schema()
         .as_arrow()
         .clone();
 
+    // Only the claim id is decoded for every item (the join with its claim's status); the
+    // contract columns are read back for the rejected rows alone, below.
     let mut stream = ctx
-        .sql(&format!(
-            "SELECT {cols}, final_reason, netted, file_no, row_no FROM item_rows"
-        ))
+        .sql("SELECT final_reason, netted, file_no, row_no FROM item_rows")
         .await?
         .execute_stream()
         .await?;
-    let schema = stream.schema();
     let mut counts = TableCounts::default();
     let mut rejected = Vec::new();
     let mut exceptions = Vec::new();
-    let key_columns = ["file_no", "row_no", "final_reason", "netted"]
-        .map(|c| schema.index_of(c).expect("selected above"));
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let reason = batch
-            .column_by_name("final_reason")
-            .expect("selected above");
+        let reason = batch.column(0);
         let netted = batch
-            .column_by_name("netted")
-            .expect("selected above")
+            .column(1)
             .as_any()
             .downcast_ref::<BooleanArray>()
             .ok_or_else(|| internal("netted is not Boolean"))?;
         let n = batch.num_rows() as u64;
         let unused = or(&is_not_null(reason)?, netted)?;
         if unused.true_count() > 0 {
-            exceptions.push(filter_record_batch(&batch.project(&key_columns)?, &unused)?);
+            exceptions.push(filter_record_batch(&batch.project(&[2, 3, 0, 1])?, &unused)?);
         }
         let netted = and(&is_null(reason)?, netted)?.true_count() as u64;
         let quarantined = (reason.len() - reason.null_count()) as u64;
@@ -96,10 +96,9 @@ pub(super) async fn count_and_quarantine(
         counts.netted += netted;
         counts.used += n - netted - quarantined;
         if quarantined > 0 {
-            let kept = filter_record_batch(&batch, &is_not_null(reason)?)?;
+            let kept = filter_record_batch(&batch.project(&[2, 3, 0])?, &is_not_null(reason)?)?;
             let reasons = kept
-                .column_by_name("final_reason")
-                .expect("selected above")
+                .column(2)
                 .as_any()
                 .downcast_ref::<StringArray>()
                 .ok_or_else(|| internal("final_reason is not Utf8"))?;
@@ -110,28 +109,27 @@ pub(super) async fn count_and_quarantine(
         }
     }
 
-    // The rejected rows in reading order, with their file's key.
-    register_batches(ctx, "rejected_items", schema, rejected)?;
-    let ordered = ctx
-        .sql(&format!(
-            "SELECT {cols}, final_reason, file_no FROM rejected_items ORDER BY file_no, row_no"
-        ))
-        .await?
-        .collect()
-        .await?;
-    ctx.deregister_table("rejected_items")?;
-    let mut batches = Vec::with_capacity(ordered.len());
-    for b in &ordered {
-        let file_no = b
-            .column(b.num_columns() - 1)
-            .as_any()
-            .downcast_ref::<Int32Array>()
-            .ok_or_else(|| internal("file_no is not Int32"))?;
-        let keys = super::file_keys(file_no, files);
-        let mut columns: Vec<ArrayRef> = b.columns()[..b.num_columns() - 1].to_vec();
-        columns.push(Arc::new(keys));
-        batches.push(RecordBatch::try_new(Arc::new(out_schema.clone()), columns)?);
-    }
+    // The rejected rows read back from their files (a Parquet row selection: a city month
+    // rejects a few thousand of ~26M items), in reading order, with their file's key.
+    let batches = if rejected.iter().all(|b| b.num_rows() == 0) {
+        Vec::new()
+    } else {
+        read_back(lake, ctx, files, rejected, &cols("i.")).await?
+    };
+    let batches = batches
+        .iter()
+        .map(|b| {
+            let file_no = b
+                .column(b.num_columns() - 1)
+                .as_any()
+                .downcast_ref::<Int32Array>()
+                .ok_or_else(|| internal("file_no is not Int32"))?;
+            let keys = super::file_keys(file_no, files);
+            let mut columns: Vec<ArrayRef> = b.columns()[..b.num_columns() - 1].to_vec();
+            columns.push(Arc::new(keys));
+            Ok(RecordBatch::try_new(Arc::new(out_schema.clone()), columns)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let written = lake
         .write_parquet(
             &layout::quarantine("claim_items", m),
@@ -152,6 +150,54 @@ pub(super) async fn count_and_quarantine(
         counts,
         exceptions,
     })
+}
+
+/// The contract columns of the `rejected` items (`file_no`, `row_no`, `final_reason`), then
+/// `final_reason` and `file_no`, ordered by (`file_no`, `row_no`).
+async fn read_back(
+    lake: &Lake,
+    ctx: &SessionContext,
+    files: &[ScanFile],
+    rejected: Vec<RecordBatch>,
+    cols: &str,
+) -> Result<Vec<RecordBatch>> {
+    let mut rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for b in &rejected {
+        let file_no = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .ok_or_else(|| internal("file_no is not Int32"))?;
+        let row_no = b
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| internal("row_no is not Int64"))?;
+        for (key, row) in super::file_keys(file_no, files).iter().zip(row_no.values()) {
+            let key = key.ok_or_else(|| internal("a rejected item names no file"))?;
+            rows.entry(key.to_string()).or_default().push(*row);
+        }
+    }
+    let schema = rejected[0].schema();
+    register_batches(ctx, "rejected_items", schema, rejected)?;
+    let scan = lake
+        .ordered_scan(files, &contract::claim_items())
+        .await?
+        .only_rows(&rows);
+    ctx.deregister_table("rejected_items_in")?;
+    ctx.register_table("rejected_items_in", Arc::new(scan))?;
+    let read = ctx
+        .sql(&format!(
+            "SELECT {cols}, r.final_reason, r.file_no FROM rejected_items r \
+             JOIN rejected_items_in i ON i.file_no = r.file_no AND i.row_no = r.row_no \
+             ORDER BY r.file_no, r.row_no"
+        ))
+        .await?
+        .collect()
+        .await?;
+    ctx.deregister_table("rejected_items")?;
+    ctx.deregister_table("rejected_items_in")?;
+    Ok(read)
 }
 
 fn internal(what: &str) -> EngineError {
