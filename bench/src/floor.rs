@@ -1,8 +1,11 @@
 //! The scan floor: the time DataFusion takes to read the columns a computation reads from the
 //! same Parquet files, with an aggregate trivial enough that decoding dominates.
 //!
-//! `settle` validates every column of the data contract (ingest checks each field of each row),
-//! so its floor reads all the contract's columns of the month's `claims` and `claim_items`.
+//! `settle` validates every column of the data contract's `claims` (ingest checks each field of
+//! each row), so its floor reads all of them. Of `claim_items` it decodes only `claim_id` (an
+//! item's one rule is its claim's status; the settlement itself uses the claim header's
+//! sub-totals), plus the full rows of the few thousand rejected items, read back by row
+//! selection: the floor reads `claim_id`.
 //! `warn` reads the quarter's settled months back through their validation records
 //! (`ledger/validation/`, written by the settlements the bench runs first) instead of validating
 //! them again, so its floor is the columns its own steps read: the 18 `claims` columns of 00a
@@ -53,14 +56,17 @@ fn project(schema: &SchemaRef, columns: &[&str]) -> SchemaRef {
 /// The folders the floor reads for a computation and period.
 pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
     let bad = |e: claimlake_domain::DomainError| crate::error::BenchError::Usage(e.to_string());
-    let month_folders = |m: Month| {
-        vec![
-            (layout::claims_month(m), contract::claims()),
-            (layout::claim_items_month(m), contract::claim_items()),
-        ]
-    };
     match kind {
-        "settle" => Ok(month_folders(Month::parse(period).map_err(bad)?)),
+        "settle" => {
+            let m = Month::parse(period).map_err(bad)?;
+            Ok(vec![
+                (layout::claims_month(m), contract::claims()),
+                (
+                    layout::claim_items_month(m),
+                    project(&contract::claim_items(), &["claim_id"]),
+                ),
+            ])
+        }
         "warn" => {
             let q = Quarter::parse(period).map_err(bad)?;
             let claims = project(&contract::claims(), &QUARTER_CLAIM_COLUMNS);

@@ -32,7 +32,7 @@ pub mod ingest {
     pub const MIRROR_KEYS: Step = step!("ingest/03a_mirror_keys.sql");
     pub const MIRROR_ROWS: Step = step!("ingest/03a_mirror_rows.sql");
     pub const REVERSALS: Step = step!("ingest/03_reversals.sql");
-    pub const CLAIM_ROWS: Step = step!("ingest/03b_claim_rows.sql");
+    pub const USED_CLAIMS: Step = step!("ingest/03b_used_claims.sql");
     pub const CLAIM_STATUS_BY_ID: Step = step!("ingest/04a_claim_status_by_id.sql");
     pub const ITEMS: Step = step!("ingest/04_items.sql");
     pub const PRIOR_TARGET_KEYS: Step = step!("ingest/05_prior_target_keys.sql");
@@ -40,7 +40,7 @@ pub mod ingest {
     pub const LEDGER: Step = step!("ingest/07_ledger.sql");
     pub const COUNTS: Step = step!("ingest/08_counts.sql");
     pub const CLAIMS_BASIS: Step = step!("ingest/09_claims_basis.sql");
-    pub const REUSED_ITEMS: Step = step!("ingest/10_reused_items.sql");
+    pub const USED_ITEMS: Step = step!("ingest/10_used_items.sql");
 }
 
 /// Replaces every `${name}` of `params` in `text`; fails if a placeholder is left.

@@ -82,8 +82,24 @@ struct FileStream {
     indices: Vec<usize>,
     /// The columns of the ordered schema this stream produces, in output order.
     projection: Vec<usize>,
-    /// Only these rows of the file (0-based, ascending, distinct), when set.
+    /// Only these rows of the file (0-based, ascending, distinct), when set; all rows but
+    /// these when `except` is set.
     rows: Option<Arc<Vec<i64>>>,
+    except: bool,
+}
+
+/// The rows of a file of `total` rows that are not in `skipped` (ascending, distinct).
+fn complement(skipped: &[i64], total: i64) -> Vec<i64> {
+    let mut out = Vec::with_capacity((total as usize).saturating_sub(skipped.len()));
+    let mut next = skipped.iter().peekable();
+    for row in 0..total {
+        if next.peek() == Some(&&row) {
+            next.next();
+        } else {
+            out.push(row);
+        }
+    }
+    out
 }
 
 /// A Parquet row selection of `rows` (ascending, distinct) in a file of `total` rows.
@@ -134,12 +150,17 @@ impl PartitionStream for FileStream {
             .collect();
         let projection = self.projection.clone();
         let rows = self.rows.clone();
+        let except = self.except;
         let out_schema = schema.clone();
         let stream = futures::stream::once(async move {
             let reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
             let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
+            let total = builder.metadata().file_metadata().num_rows();
+            let rows = match rows {
+                Some(skipped) if except => Some(Arc::new(complement(&skipped, total))),
+                rows => rows,
+            };
             if let Some(rows) = &rows {
-                let total = builder.metadata().file_metadata().num_rows();
                 builder = builder.with_row_selection(selection(rows, total));
             }
             let mask = ProjectionMask::roots(builder.parquet_schema(), decoded.iter().copied());
@@ -217,8 +238,10 @@ pub struct OrderedScan {
     schema: SchemaRef,
     /// Per file, the root index in the file of each contract column.
     indices: Vec<Vec<usize>>,
-    /// Per file, only these rows ([`OrderedScan::only_rows`]).
+    /// Per file, only these rows ([`OrderedScan::only_rows`]), or all but these
+    /// ([`OrderedScan::except_rows`]).
     rows: Option<Vec<Arc<Vec<i64>>>>,
+    except: bool,
 }
 
 impl OrderedScan {
@@ -230,7 +253,22 @@ impl OrderedScan {
     /// For steps that need the full rows of a few thousand keyed rows (reversals, the claims
     /// they name): Parquet skips the other rows instead of decoding every column of a city
     /// month's ~5M rows to keep a handful.
-    pub fn only_rows(mut self, rows: &BTreeMap<String, Vec<i64>>) -> OrderedScan {
+    pub fn only_rows(self, rows: &BTreeMap<String, Vec<i64>>) -> OrderedScan {
+        self.with_rows(rows, false)
+    }
+
+    /// The same scan without some rows of each file: `rows[key]` are the 0-based row numbers
+    /// to skip in the file `key` (any order, repeats ignored); a file without an entry is read
+    /// whole. `file_no` and `row_no` are those of the full scan.
+    ///
+    /// For the month's used claims: the few thousand quarantined, netted and reversal rows are
+    /// skipped by Parquet instead of being found by a join of every row with their keys.
+    pub fn except_rows(self, rows: &BTreeMap<String, Vec<i64>>) -> OrderedScan {
+        self.with_rows(rows, true)
+    }
+
+    fn with_rows(mut self, rows: &BTreeMap<String, Vec<i64>>, except: bool) -> OrderedScan {
+        self.except = except;
         self.rows = Some(
             self.files
                 .iter()
@@ -283,6 +321,7 @@ impl TableProvider for OrderedScan {
                     indices: indices.clone(),
                     projection: projection.clone(),
                     rows: self.rows.as_ref().map(|r| r[i].clone()),
+                    except: self.except,
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
@@ -315,6 +354,7 @@ impl Lake {
             schema: ordered_schema(contract),
             indices,
             rows: None,
+            except: false,
         })
     }
 
@@ -535,6 +575,85 @@ mod tests {
                         AND SUM(row_no) = {sum} AS ok \
                  FROM t WHERE file_no = 2",
                 n = wanted.len()
+            ),
+        )
+        .await;
+        assert!(c.contains("| true |"), "{c}");
+    }
+
+    #[test]
+    fn the_complement_of_skipped_rows_is_every_other_row() {
+        assert_eq!(complement(&[0, 2, 5], 6), vec![1, 3, 4]);
+        assert_eq!(complement(&[], 3), vec![0, 1, 2]);
+        assert_eq!(complement(&[0, 1, 2], 3), Vec::<i64>::new());
+    }
+
+    #[tokio::test]
+    async fn a_scan_without_some_rows_keeps_the_others_file_and_row_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+        lake.put("t/month=01/a.parquet", file(&["a", "b"], &[1, 2]))
+            .await
+            .unwrap();
+        lake.put("t/month=01/b.parquet", file(&["c", "d", "e"], &[3, 4, 5]))
+            .await
+            .unwrap();
+        // More rows than one decoded batch (8192), every third one skipped.
+        let ids: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
+        let ns: Vec<i16> = (0..20_000).map(|i| (i % 7) as i16).collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        lake.put("t/month=01/c.parquet", file(&id_refs, &ns))
+            .await
+            .unwrap();
+        let contract = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, true),
+            Field::new("n", DataType::Int32, true),
+        ]));
+        let files: Vec<ScanFile> = ["a", "b", "c"]
+            .iter()
+            .map(|f| ScanFile {
+                key: format!("t/month=01/{f}.parquet"),
+                part_month: 1,
+            })
+            .collect();
+        let skipped: Vec<i64> = (0..20_000).filter(|i| i % 3 == 0).collect();
+        let rows = BTreeMap::from([
+            // b: unsorted and repeated; a: no entry, so all of it
+            ("t/month=01/b.parquet".to_string(), vec![2, 0, 2]),
+            ("t/month=01/c.parquet".to_string(), skipped.clone()),
+        ]);
+        let ctx = SessionContext::new();
+        let scan = lake
+            .ordered_scan(&files, &contract)
+            .await
+            .unwrap()
+            .except_rows(&rows);
+        ctx.register_table("t", Arc::new(scan)).unwrap();
+        let b = query(
+            &ctx,
+            "SELECT id, n, file_no, row_no FROM t WHERE file_no < 2 ORDER BY file_no, row_no",
+        )
+        .await;
+        let expected = "+----+---+---------+--------+\n\
+                        | id | n | file_no | row_no |\n\
+                        +----+---+---------+--------+\n\
+                        | a  | 1 | 0       | 0      |\n\
+                        | b  | 2 | 0       | 1      |\n\
+                        | d  | 4 | 1       | 1      |\n\
+                        +----+---+---------+--------+";
+        assert_eq!(b, expected);
+        // In c, each row's id names its row number: every kept row carries its own.
+        let kept: Vec<i64> = (0..20_000).filter(|i| i % 3 != 0).collect();
+        let sum: i64 = kept.iter().sum();
+        let c = query(
+            &ctx,
+            &format!(
+                "SELECT COUNT(*) = {n} \
+                        AND SUM(CASE WHEN id = concat('r', CAST(row_no AS VARCHAR)) \
+                            AND n = row_no % 7 THEN 1 ELSE 0 END) = {n} \
+                        AND SUM(row_no) = {sum} AS ok \
+                 FROM t WHERE file_no = 2",
+                n = kept.len()
             ),
         )
         .await;

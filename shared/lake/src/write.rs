@@ -128,7 +128,11 @@ impl Lake {
     }
 
     /// Stores a file built with [`ParquetEncoder`] at `key`, returning its manifest entry.
-    pub async fn write_encoded(&self, key: &str, (bytes, rows): (Bytes, u64)) -> Result<WrittenObject> {
+    pub async fn write_encoded(
+        &self,
+        key: &str,
+        (bytes, rows): (Bytes, u64),
+    ) -> Result<WrittenObject> {
         let out = WrittenObject {
             key: key.to_string(),
             rows,

@@ -27,18 +27,25 @@ later_copies AS (
     JOIN checked k ON k.claim_id = r.claim_id AND k.early_reason IS NULL
   ) ranked
   WHERE n > 1
+),
+-- This month's ids (of rows passing rules 1-10) that an earlier month of the year already holds:
+-- few. The planner builds its hash table on the smaller input (an empty ledger in January), and
+-- the month's rows then probe this small set instead of being held whole as a build side.
+held_before AS (
+  SELECT DISTINCT k.claim_id
+  FROM checked k
+  JOIN ledger_prior lp ON lp.claim_id = k.claim_id
+  WHERE k.early_reason IS NULL
 )
 SELECT
   k.*,
   CASE
     WHEN k.early_reason IS NOT NULL THEN k.early_reason
-    WHEN lp.claim_id IS NOT NULL THEN 'duplicate_claim'
+    WHEN h.claim_id IS NOT NULL THEN 'duplicate_claim'
     WHEN lc.row_no IS NOT NULL THEN 'duplicate_claim'
   END AS reason_2
-FROM checked k
--- No DISTINCT: a claim_id is held by at most one row of the year (the invariant above), so the
--- earlier ledgers are streamed past this month's rows instead of being de-duplicated in memory.
-LEFT JOIN ledger_prior lp
-  ON lp.claim_id = k.claim_id AND k.early_reason IS NULL
-LEFT JOIN later_copies lc
-  ON lc.file_no = k.file_no AND lc.row_no = k.row_no
+FROM held_before h
+RIGHT JOIN (
+  later_copies lc
+  RIGHT JOIN checked k ON lc.file_no = k.file_no AND lc.row_no = k.row_no
+) ON h.claim_id = k.claim_id AND k.early_reason IS NULL

@@ -7,25 +7,41 @@
 -- from the negative amounts"); `treat_time` is the cancelled claim's settle time, at which the
 -- mirror is judged ("treated as the cancelled claim was treated").
 -- Invariant: sign = 1 exactly for non-reversal rows.
+-- Plan: two parts, so only the few mirrors are joined with the claims they cancel (every used
+-- reversal is a mirror: a same-month reversal is netted, not used) and the month's millions of
+-- plain claims pass through as they are.
 SELECT
   v.claim_id, v.institution_id, v.prescriber_id, v.patient_id, v.insurance_type,
   v.visit_type, v.special_disease, v.pay_method, v.doctor_id, v.settle_time,
   v.is_reversal,
-  CASE WHEN v.is_reversal THEN -1 ELSE 1 END AS sign,
+  1 AS sign,
+  v.settle_time AS treat_time,
+  v.case_points, v.total_amount, v.western_drug_amount, v.patent_drug_amount, v.herbal_amount,
+  v.consumable_amount, v.service_amount, v.vbp_amount, v.vbp_points, v.pool_fund_paid,
+  v.serious_illness_paid, v.other_fund_paid, v.account_paid, v.cash_paid
+FROM claims_valid v
+WHERE NOT v.is_reversal
+UNION ALL
+SELECT
+  v.claim_id, v.institution_id, v.prescriber_id, v.patient_id, v.insurance_type,
+  v.visit_type, v.special_disease, v.pay_method, v.doctor_id, v.settle_time,
+  v.is_reversal,
+  -1 AS sign,
   COALESCE(t.settle_time, v.settle_time) AS treat_time,
-  CASE WHEN v.is_reversal THEN -v.case_points ELSE v.case_points END AS case_points,
-  CASE WHEN v.is_reversal THEN -v.total_amount ELSE v.total_amount END AS total_amount,
-  CASE WHEN v.is_reversal THEN -v.western_drug_amount ELSE v.western_drug_amount END AS western_drug_amount,
-  CASE WHEN v.is_reversal THEN -v.patent_drug_amount ELSE v.patent_drug_amount END AS patent_drug_amount,
-  CASE WHEN v.is_reversal THEN -v.herbal_amount ELSE v.herbal_amount END AS herbal_amount,
-  CASE WHEN v.is_reversal THEN -v.consumable_amount ELSE v.consumable_amount END AS consumable_amount,
-  CASE WHEN v.is_reversal THEN -v.service_amount ELSE v.service_amount END AS service_amount,
-  CASE WHEN v.is_reversal THEN -v.vbp_amount ELSE v.vbp_amount END AS vbp_amount,
-  CASE WHEN v.is_reversal THEN -v.vbp_points ELSE v.vbp_points END AS vbp_points,
-  CASE WHEN v.is_reversal THEN -v.pool_fund_paid ELSE v.pool_fund_paid END AS pool_fund_paid,
-  CASE WHEN v.is_reversal THEN -v.serious_illness_paid ELSE v.serious_illness_paid END AS serious_illness_paid,
-  CASE WHEN v.is_reversal THEN -v.other_fund_paid ELSE v.other_fund_paid END AS other_fund_paid,
-  CASE WHEN v.is_reversal THEN -v.account_paid ELSE v.account_paid END AS account_paid,
-  CASE WHEN v.is_reversal THEN -v.cash_paid ELSE v.cash_paid END AS cash_paid
+  -v.case_points AS case_points,
+  -v.total_amount AS total_amount,
+  -v.western_drug_amount AS western_drug_amount,
+  -v.patent_drug_amount AS patent_drug_amount,
+  -v.herbal_amount AS herbal_amount,
+  -v.consumable_amount AS consumable_amount,
+  -v.service_amount AS service_amount,
+  -v.vbp_amount AS vbp_amount,
+  -v.vbp_points AS vbp_points,
+  -v.pool_fund_paid AS pool_fund_paid,
+  -v.serious_illness_paid AS serious_illness_paid,
+  -v.other_fund_paid AS other_fund_paid,
+  -v.account_paid AS account_paid,
+  -v.cash_paid AS cash_paid
 FROM prior_targets t
-RIGHT JOIN claims_valid v ON v.is_reversal AND t.claim_id = v.reverses_claim_id
+RIGHT JOIN claims_valid v ON t.claim_id = v.reverses_claim_id
+WHERE v.is_reversal

@@ -5,15 +5,14 @@
 //! its claim id's status). A city month has ~26M items; reading them once for the quarantine and
 //! again for the counts (`08_counts.sql`, as the claims do) cost a second scan and a second probe
 //! of the ~5M claim ids. SQL has no statement with two outputs, so this pass streams `item_rows`
-//! once and, per batch, counts outcomes with Arrow kernels and keeps only the rejected rows (a
-//! few thousand), which are then ordered in reading order by SQL and written.
+//! once and, per batch, counts outcomes with Arrow kernels and keeps the keys of the items that
+//! are not used. The pass decodes only `claim_id` (an item's one rule is its claim's status); the
+//! rejected items (a few thousand) are then read back whole from their files by a Parquet row
+//! selection, ordered in reading order by SQL and written.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
-};
+use arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
 use arrow::compute::{and, filter_record_batch, is_not_null, is_null, or};
 use claimlake_domain::period::Month;
 use claimlake_lake::ordered_scan::ScanFile;
@@ -33,8 +32,10 @@ pub(super) struct ItemsPass {
     pub written: WrittenObject,
     pub counts: TableCounts,
     /// The items that are not used (`file_no`, `row_no`, `final_reason`, `netted`), for the
-    /// month's validation record.
+    /// month's validation record and `items_valid`.
     pub exceptions: Vec<RecordBatch>,
+    /// Their schema (the batches may be none).
+    pub schema: arrow::datatypes::SchemaRef,
 }
 
 /// Reads `item_rows` once: returns the items' reconciliation and their exceptions, and writes
@@ -74,6 +75,7 @@ pub(super) async fn count_and_quarantine(
         .await?
         .execute_stream()
         .await?;
+    let exceptions_schema = Arc::new(stream.schema().project(&[2, 3, 0, 1])?);
     let mut counts = TableCounts::default();
     let mut rejected = Vec::new();
     let mut exceptions = Vec::new();
@@ -88,7 +90,10 @@ pub(super) async fn count_and_quarantine(
         let n = batch.num_rows() as u64;
         let unused = or(&is_not_null(reason)?, netted)?;
         if unused.true_count() > 0 {
-            exceptions.push(filter_record_batch(&batch.project(&[2, 3, 0, 1])?, &unused)?);
+            exceptions.push(filter_record_batch(
+                &batch.project(&[2, 3, 0, 1])?,
+                &unused,
+            )?);
         }
         let netted = and(&is_null(reason)?, netted)?.true_count() as u64;
         let quarantined = (reason.len() - reason.null_count()) as u64;
@@ -149,6 +154,7 @@ pub(super) async fn count_and_quarantine(
         written,
         counts,
         exceptions,
+        schema: exceptions_schema,
     })
 }
 
@@ -161,23 +167,7 @@ async fn read_back(
     rejected: Vec<RecordBatch>,
     cols: &str,
 ) -> Result<Vec<RecordBatch>> {
-    let mut rows: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for b in &rejected {
-        let file_no = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int32Array>()
-            .ok_or_else(|| internal("file_no is not Int32"))?;
-        let row_no = b
-            .column(1)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .ok_or_else(|| internal("row_no is not Int64"))?;
-        for (key, row) in super::file_keys(file_no, files).iter().zip(row_no.values()) {
-            let key = key.ok_or_else(|| internal("a rejected item names no file"))?;
-            rows.entry(key.to_string()).or_default().push(*row);
-        }
-    }
+    let rows = super::rows_by_position(&rejected, files, None)?.all;
     let schema = rejected[0].schema();
     register_batches(ctx, "rejected_items", schema, rejected)?;
     let scan = lake

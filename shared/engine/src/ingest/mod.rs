@@ -11,9 +11,9 @@
 //! 03 reversals and netting → 04 items → 07 ledger → 08 counts. Outputs: the quarantine
 //! partitions, the ledger, the month's validation record (`record`), and the DataFusion tables
 //! `claims_valid` / `items_valid` (used rows: not quarantined, not netted) registered in the
-//! session for the computations. Runs that read settled months (warnings, scores) rebuild those
-//! two tables from the record while the month is unchanged (10 reused items,
-//! [`validate_or_reuse`]).
+//! session for the computations (03b used claims, 10 used items: the month's files without the
+//! exceptions' rows). Runs that read settled months (warnings, scores) rebuild those two tables
+//! from the record's exceptions while the month is unchanged ([`validate_or_reuse`]).
 
 mod items;
 mod record;
@@ -180,8 +180,14 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
 
     let (item_files, objs) = month_files(lake, &layout::claim_items_month(m), m).await?;
     inputs.extend(objs);
-    tables::register_ordered_or_empty(lake, ctx, "items_in", &item_files, &contract::claim_items())
-        .await?;
+    let items_scan = tables::register_ordered_or_empty(
+        lake,
+        ctx,
+        "items_in",
+        &item_files,
+        &contract::claim_items(),
+    )
+    .await?;
 
     inputs.extend(tables::register_institutions(lake, ctx).await?);
     inputs.extend(tables::register_ledger_prior(lake, ctx, m).await?);
@@ -252,12 +258,15 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     sql::materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
 
     // 03a full rows for the mirror check (just those rows read back from the files), 03
-    // reversals and netting (narrow claim_status), 03b every row with its status (a view
-    // re-reading the files).
+    // reversals and netting (narrow claim_status); its exceptions (rows not plainly used) key
+    // the quarantine and the used rows (03b, a view re-reading the files).
     let mirror_keys = sql::materialize(ctx, "mirror_keys", steps::MIRROR_KEYS, &params).await?;
     let mirror_rows = rows_by_file(&mirror_keys)?;
     ctx.deregister_table("mirror_in")?;
-    ctx.register_table("mirror_in", Arc::new(claims_scan.clone().only_rows(&mirror_rows)))?;
+    ctx.register_table(
+        "mirror_in",
+        Arc::new(claims_scan.clone().only_rows(&mirror_rows)),
+    )?;
     sql::materialize(ctx, "mirror_rows", steps::MIRROR_ROWS, &params).await?;
     ctx.deregister_table("mirror_keys")?;
     ctx.deregister_table("mirror_in")?;
@@ -274,9 +283,6 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     let ex_batches = exceptions.collect().await?;
     let ex_schema = ex_batches.first().map(|b| b.schema()).unwrap_or(ex_schema);
     register_batches(ctx, "exceptions", ex_schema, ex_batches.clone())?;
-    let claim_rows = sql::frame(ctx, steps::CLAIM_ROWS, &params).await?;
-    ctx.deregister_table("claim_rows")?;
-    ctx.register_table("claim_rows", claim_rows.into_view())?;
 
     // 04a/04 items: a view over the item files joined with each claim id's status.
     sql::materialize(
@@ -292,14 +298,25 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
 
     // Outputs: quarantine, ledger.
     let mut outputs = Vec::new();
-    outputs
-        .push(write_quarantine(lake, ctx, &claims_scan, m).await?);
+    outputs.push(write_quarantine(lake, ctx, &claims_scan, m).await?);
     let items_pass = items::count_and_quarantine(lake, ctx, &item_files, m).await?;
     outputs.push(items_pass.written);
     let items = items_pass.counts;
     outputs.push(write_ledger(lake, ctx, m, &params).await?);
 
-    register_valid(ctx).await?;
+    register_batches(
+        ctx,
+        "item_exceptions",
+        items_pass.schema.clone(),
+        items_pass.exceptions.clone(),
+    )?;
+    register_valid(
+        ctx,
+        (&claims_scan, &claim_files),
+        (items_scan.as_ref(), &item_files),
+        &params,
+    )
+    .await?;
 
     // 09: the used claims as the computations see them (mirrors carry their claim's values).
     let basis = sql::frame(ctx, steps::CLAIMS_BASIS, &params).await?;
@@ -307,6 +324,12 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     ctx.register_table("claims_basis", basis.into_view())?;
 
     let claims = counts(ctx, "claim_status").await?;
+    // The month-sized status tables (~5M rows each in a city month) are done with: what the
+    // computations read (`claims_valid`, `items_valid`) re-reads the files. Dropping them here
+    // keeps them out of the settlement's peak memory.
+    for table in ["claim_status", "claim_status_by_id", "item_rows"] {
+        ctx.deregister_table(table)?;
+    }
     for (name, c) in [("claims", &claims), ("claim_items", &items)] {
         if !c.reconciles() {
             return Err(EngineError::Precondition(format!(
@@ -349,24 +372,123 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     })
 }
 
-/// Registers the used rows of `claim_rows` / `item_rows` (not quarantined, not netted) as
-/// `claims_valid` / `items_valid`, the computations' inputs.
-async fn register_valid(ctx: &SessionContext) -> Result<()> {
-    ctx.deregister_table("claims_valid")?;
-    ctx.register_table(
-        "claims_valid",
-        ctx.sql("SELECT * FROM claim_rows WHERE final_reason IS NULL AND NOT netted")
-            .await?
-            .into_view(),
-    )?;
-    ctx.deregister_table("items_valid")?;
-    ctx.register_table(
-        "items_valid",
-        ctx.sql("SELECT * FROM item_rows WHERE final_reason IS NULL AND NOT netted")
-            .await?
-            .into_view(),
-    )?;
+/// Registers the month's used rows (not quarantined, not netted) as `claims_valid` /
+/// `items_valid`, the computations' inputs: the month's files without the rows listed in
+/// `exceptions` (claims quarantined, netted or reversals) and `item_exceptions` (items
+/// quarantined or netted), plus the used reversals read back (03b, 10). Parquet skips the
+/// listed rows: no join of every row of the month with the exceptions' keys.
+async fn register_valid(
+    ctx: &SessionContext,
+    (claims, claim_files): (&OrderedScan, &[ScanFile]),
+    (items, item_files): (Option<&OrderedScan>, &[ScanFile]),
+    params: &[(&str, String)],
+) -> Result<()> {
+    let claim_rows = keyed_rows(
+        ctx,
+        "SELECT file_no, row_no, final_reason IS NULL AND NOT netted AS used FROM exceptions",
+        claim_files,
+    )
+    .await?;
+    let item_rows = keyed_rows(
+        ctx,
+        "SELECT file_no, row_no, FALSE AS used FROM item_exceptions",
+        item_files,
+    )
+    .await?;
+    for (name, table) in [
+        ("plain_in", claims.clone().except_rows(&claim_rows.all)),
+        ("reversals_in", claims.clone().only_rows(&claim_rows.used)),
+    ] {
+        ctx.deregister_table(name)?;
+        ctx.register_table(name, Arc::new(table))?;
+    }
+    match items {
+        Some(items) => {
+            ctx.deregister_table("used_items_in")?;
+            ctx.register_table(
+                "used_items_in",
+                Arc::new(items.clone().except_rows(&item_rows.all)),
+            )?;
+        }
+        None => register_batches(
+            ctx,
+            "used_items_in",
+            ordered_schema(&contract::claim_items()),
+            vec![],
+        )?,
+    }
+    for (name, step) in [
+        ("claims_valid", steps::USED_CLAIMS),
+        ("items_valid", steps::USED_ITEMS),
+    ] {
+        let view = sql::frame(ctx, step, params).await?;
+        ctx.deregister_table(name)?;
+        ctx.register_table(name, view.into_view())?;
+    }
     Ok(())
+}
+
+/// Row numbers by file key: all the rows given, and those marked used.
+pub(crate) struct KeyedRows {
+    pub all: BTreeMap<String, Vec<i64>>,
+    pub used: BTreeMap<String, Vec<i64>>,
+}
+
+/// Runs `query` (`file_no`, `row_no`, `used`) and keys its rows by the key of their file.
+async fn keyed_rows(ctx: &SessionContext, query: &str, files: &[ScanFile]) -> Result<KeyedRows> {
+    rows_by_position(&ctx.sql(query).await?.collect().await?, files, Some(2))
+}
+
+/// Rows given by their position (columns 0 and 1: `file_no`, the position of their file in
+/// `files`, and `row_no`) keyed by their file's key: the row selections of an ordered scan. With
+/// `used`, the index of a Boolean column: those rows whose value is true are also in `used`.
+pub(crate) fn rows_by_position(
+    batches: &[RecordBatch],
+    files: &[ScanFile],
+    used: Option<usize>,
+) -> Result<KeyedRows> {
+    let mut out = KeyedRows {
+        all: BTreeMap::new(),
+        used: BTreeMap::new(),
+    };
+    for b in batches {
+        let file_no = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .ok_or_else(|| internal("a row's file_no is not Int32"))?;
+        let row_no = b
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .ok_or_else(|| internal("a row's row_no is not Int64"))?;
+        let used = used
+            .map(|c| {
+                b.column(c)
+                    .as_any()
+                    .downcast_ref::<arrow::array::BooleanArray>()
+                    .ok_or_else(|| internal("a row's status is not Boolean"))
+            })
+            .transpose()?;
+        for (i, key) in file_keys(file_no, files).iter().enumerate() {
+            let key = key.ok_or_else(|| internal("a row names no file of the month"))?;
+            out.all
+                .entry(key.to_string())
+                .or_default()
+                .push(row_no.value(i));
+            if used.is_some_and(|u| u.is_valid(i) && u.value(i)) {
+                out.used
+                    .entry(key.to_string())
+                    .or_default()
+                    .push(row_no.value(i));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn internal(what: &str) -> EngineError {
+    EngineError::Precondition(format!("internal error in ingest: {what}"))
 }
 
 /// Writes `quarantine/claims/year=/month=/data.parquet`: the rejected rows (`exceptions` with a
@@ -390,7 +512,10 @@ async fn write_quarantine(
         .await?;
     let rows = rows_by_file(&keys)?;
     ctx.deregister_table("rejected_claims_in")?;
-    ctx.register_table("rejected_claims_in", Arc::new(scan.clone().only_rows(&rows)))?;
+    ctx.register_table(
+        "rejected_claims_in",
+        Arc::new(scan.clone().only_rows(&rows)),
+    )?;
     let cols: Vec<String> = contract::claims()
         .fields()
         .iter()
@@ -411,7 +536,7 @@ async fn write_quarantine(
         .await?;
     sql::profile(
         sql::Step {
-            name: "ingest/03b_claim_rows.sql (quarantine)",
+            name: "ingest quarantine (claims, read back)",
             text: "",
         },
         started,

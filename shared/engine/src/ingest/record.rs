@@ -123,14 +123,14 @@ fn rules_hash() -> String {
         steps::MIRROR_KEYS,
         steps::MIRROR_ROWS,
         steps::REVERSALS,
-        steps::CLAIM_ROWS,
+        steps::USED_CLAIMS,
         steps::CLAIM_STATUS_BY_ID,
         steps::ITEMS,
         steps::PRIOR_TARGET_KEYS,
         steps::PRIOR_TARGETS,
         steps::LEDGER,
         steps::COUNTS,
-        steps::REUSED_ITEMS,
+        steps::USED_ITEMS,
     ] {
         text.push_str(s.name);
         text.push('\n');
@@ -376,9 +376,15 @@ pub async fn reuse(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Option
     let params = month_params(m);
     let claims_scan = lake.ordered_scan(&claim_files, &contract::claims()).await?;
     ctx.deregister_table("claims_in")?;
-    ctx.register_table("claims_in", Arc::new(claims_scan))?;
-    tables::register_ordered_or_empty(lake, ctx, "items_in", &item_files, &contract::claim_items())
-        .await?;
+    ctx.register_table("claims_in", Arc::new(claims_scan.clone()))?;
+    let items_scan = tables::register_ordered_or_empty(
+        lake,
+        ctx,
+        "items_in",
+        &item_files,
+        &contract::claim_items(),
+    )
+    .await?;
 
     let claim_ex = unkeyed("claims", &claim_files, &batches)?;
     let ex_schema = claim_ex.first().map(|b| b.schema());
@@ -388,13 +394,13 @@ pub async fn reuse(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Option
     register_batches(ctx, "exceptions", schema_of(ex_schema), claim_ex)?;
     register_batches(ctx, "item_exceptions", schema_of(item_schema), item_ex)?;
 
-    let claim_rows = sql::frame(ctx, steps::CLAIM_ROWS, &params).await?;
-    ctx.deregister_table("claim_rows")?;
-    ctx.register_table("claim_rows", claim_rows.into_view())?;
-    let item_rows = sql::frame(ctx, steps::REUSED_ITEMS, &params).await?;
-    ctx.deregister_table("item_rows")?;
-    ctx.register_table("item_rows", item_rows.into_view())?;
-    super::register_valid(ctx).await?;
+    super::register_valid(
+        ctx,
+        (&claims_scan, &claim_files),
+        (items_scan.as_ref(), &item_files),
+        &params,
+    )
+    .await?;
     sql::profile(
         sql::Step {
             name: "ingest (validation record reused)",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use claimlake_domain::period::Month;
-use claimlake_lake::ordered_scan::{ScanFile, ordered_schema};
+use claimlake_lake::ordered_scan::{OrderedScan, ScanFile, ordered_schema};
 use claimlake_lake::register::monthly_partitions;
 use claimlake_lake::{InputObject, Lake, contract, layout};
 use datafusion::prelude::SessionContext;
@@ -36,21 +36,23 @@ pub fn prior_key_schema() -> SchemaRef {
 }
 
 /// Registers an ordered scan of `files`, or an empty table of the same schema when there are
-/// none (a month without items, a month whose reversals name no earlier claim).
+/// none (a month without items, a month whose reversals name no earlier claim). Returns the
+/// scan (none when empty), for registering restrictions of it to some rows.
 pub async fn register_ordered_or_empty(
     lake: &Lake,
     ctx: &SessionContext,
     name: &str,
     files: &[ScanFile],
     contract: &SchemaRef,
-) -> Result<()> {
+) -> Result<Option<OrderedScan>> {
     if files.is_empty() {
-        register_batches(ctx, name, ordered_schema(contract), vec![])
+        register_batches(ctx, name, ordered_schema(contract), vec![])?;
+        Ok(None)
     } else {
         let scan = lake.ordered_scan(files, contract).await?;
         ctx.deregister_table(name)?;
-        ctx.register_table(name, Arc::new(scan))?;
-        Ok(())
+        ctx.register_table(name, Arc::new(scan.clone()))?;
+        Ok(Some(scan))
     }
 }
 
