@@ -511,8 +511,9 @@ mod tests {
         assert_eq!(none, vec![RowSelector::skip(5)]);
     }
 
-    #[tokio::test]
-    async fn a_scan_of_some_rows_keeps_their_file_and_row_numbers() {
+    /// A lake with three files: a (2 rows), b (3 rows), and c, more rows than one decoded batch
+    /// (8192), where row i has id `r{i}` and n = i % 7. Returns the full ordered scan of them.
+    async fn three_files() -> (tempfile::TempDir, OrderedScan) {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
         lake.put("t/month=01/a.parquet", file(&["a", "b"], &[1, 2]))
@@ -521,7 +522,6 @@ mod tests {
         lake.put("t/month=01/b.parquet", file(&["c", "d", "e"], &[3, 4, 5]))
             .await
             .unwrap();
-        // More rows than one decoded batch (8192), every third one wanted.
         let ids: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
         let ns: Vec<i16> = (0..20_000).map(|i| (i % 7) as i16).collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -539,33 +539,21 @@ mod tests {
                 part_month: 1,
             })
             .collect();
-        let wanted: Vec<i64> = (0..20_000).filter(|i| i % 3 == 0).collect();
-        let rows = BTreeMap::from([
-            // b: unsorted and repeated; a: no entry, so nothing of it
-            ("t/month=01/b.parquet".to_string(), vec![2, 0, 2]),
-            ("t/month=01/c.parquet".to_string(), wanted.clone()),
-        ]);
+        let scan = lake.ordered_scan(&files, &contract).await.unwrap();
+        (dir, scan)
+    }
+
+    /// Registers `scan` as `t`: the rows of files a and b as a table, and whether file c's rows
+    /// are exactly `rows`, each carrying its own row number.
+    async fn read_three(scan: OrderedScan, rows: &[i64]) -> (String, bool) {
         let ctx = SessionContext::new();
-        let scan = lake
-            .ordered_scan(&files, &contract)
-            .await
-            .unwrap()
-            .only_rows(&rows);
         ctx.register_table("t", Arc::new(scan)).unwrap();
-        let b = query(
+        let ab = query(
             &ctx,
             "SELECT id, n, file_no, row_no FROM t WHERE file_no < 2 ORDER BY file_no, row_no",
         )
         .await;
-        let expected = "+----+---+---------+--------+\n\
-                        | id | n | file_no | row_no |\n\
-                        +----+---+---------+--------+\n\
-                        | c  | 3 | 1       | 0      |\n\
-                        | e  | 5 | 1       | 2      |\n\
-                        +----+---+---------+--------+";
-        assert_eq!(b, expected);
-        // In c, each row's id names its row number: every selected row carries its own.
-        let sum: i64 = wanted.iter().sum();
+        let sum: i64 = rows.iter().sum();
         let c = query(
             &ctx,
             &format!(
@@ -574,11 +562,34 @@ mod tests {
                             AND n = row_no % 7 THEN 1 ELSE 0 END) = {n} \
                         AND SUM(row_no) = {sum} AS ok \
                  FROM t WHERE file_no = 2",
-                n = wanted.len()
+                n = rows.len()
             ),
         )
         .await;
-        assert!(c.contains("| true |"), "{c}");
+        (ab, c.contains("| true |"))
+    }
+
+    #[tokio::test]
+    async fn a_scan_of_some_rows_keeps_their_file_and_row_numbers() {
+        let (_dir, scan) = three_files().await;
+        let wanted: Vec<i64> = (0..20_000).filter(|i| i % 3 == 0).collect();
+        let rows = BTreeMap::from([
+            // b: unsorted and repeated; a: no entry, so nothing of it
+            ("t/month=01/b.parquet".to_string(), vec![2, 0, 2]),
+            ("t/month=01/c.parquet".to_string(), wanted.clone()),
+        ]);
+        let (ab, c_ok) = read_three(scan.only_rows(&rows), &wanted).await;
+        let expected = "+----+---+---------+--------+\n\
+                        | id | n | file_no | row_no |\n\
+                        +----+---+---------+--------+\n\
+                        | c  | 3 | 1       | 0      |\n\
+                        | e  | 5 | 1       | 2      |\n\
+                        +----+---+---------+--------+";
+        assert_eq!(ab, expected);
+        assert!(
+            c_ok,
+            "file c's selected rows or their row numbers are wrong"
+        );
     }
 
     #[test]
@@ -590,50 +601,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_scan_without_some_rows_keeps_the_others_file_and_row_numbers() {
-        let dir = tempfile::tempdir().unwrap();
-        let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-        lake.put("t/month=01/a.parquet", file(&["a", "b"], &[1, 2]))
-            .await
-            .unwrap();
-        lake.put("t/month=01/b.parquet", file(&["c", "d", "e"], &[3, 4, 5]))
-            .await
-            .unwrap();
-        // More rows than one decoded batch (8192), every third one skipped.
-        let ids: Vec<String> = (0..20_000).map(|i| format!("r{i}")).collect();
-        let ns: Vec<i16> = (0..20_000).map(|i| (i % 7) as i16).collect();
-        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        lake.put("t/month=01/c.parquet", file(&id_refs, &ns))
-            .await
-            .unwrap();
-        let contract = Arc::new(Schema::new(vec![
-            Field::new("id", DataType::Utf8, true),
-            Field::new("n", DataType::Int32, true),
-        ]));
-        let files: Vec<ScanFile> = ["a", "b", "c"]
-            .iter()
-            .map(|f| ScanFile {
-                key: format!("t/month=01/{f}.parquet"),
-                part_month: 1,
-            })
-            .collect();
+        let (_dir, scan) = three_files().await;
         let skipped: Vec<i64> = (0..20_000).filter(|i| i % 3 == 0).collect();
         let rows = BTreeMap::from([
             // b: unsorted and repeated; a: no entry, so all of it
             ("t/month=01/b.parquet".to_string(), vec![2, 0, 2]),
-            ("t/month=01/c.parquet".to_string(), skipped.clone()),
+            ("t/month=01/c.parquet".to_string(), skipped),
         ]);
-        let ctx = SessionContext::new();
-        let scan = lake
-            .ordered_scan(&files, &contract)
-            .await
-            .unwrap()
-            .except_rows(&rows);
-        ctx.register_table("t", Arc::new(scan)).unwrap();
-        let b = query(
-            &ctx,
-            "SELECT id, n, file_no, row_no FROM t WHERE file_no < 2 ORDER BY file_no, row_no",
-        )
-        .await;
+        let kept: Vec<i64> = (0..20_000).filter(|i| i % 3 != 0).collect();
+        let (ab, c_ok) = read_three(scan.except_rows(&rows), &kept).await;
         let expected = "+----+---+---------+--------+\n\
                         | id | n | file_no | row_no |\n\
                         +----+---+---------+--------+\n\
@@ -641,22 +617,7 @@ mod tests {
                         | b  | 2 | 0       | 1      |\n\
                         | d  | 4 | 1       | 1      |\n\
                         +----+---+---------+--------+";
-        assert_eq!(b, expected);
-        // In c, each row's id names its row number: every kept row carries its own.
-        let kept: Vec<i64> = (0..20_000).filter(|i| i % 3 != 0).collect();
-        let sum: i64 = kept.iter().sum();
-        let c = query(
-            &ctx,
-            &format!(
-                "SELECT COUNT(*) = {n} \
-                        AND SUM(CASE WHEN id = concat('r', CAST(row_no AS VARCHAR)) \
-                            AND n = row_no % 7 THEN 1 ELSE 0 END) = {n} \
-                        AND SUM(row_no) = {sum} AS ok \
-                 FROM t WHERE file_no = 2",
-                n = kept.len()
-            ),
-        )
-        .await;
-        assert!(c.contains("| true |"), "{c}");
+        assert_eq!(ab, expected);
+        assert!(c_ok, "file c's kept rows or their row numbers are wrong");
     }
 }
