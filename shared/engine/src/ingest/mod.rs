@@ -298,7 +298,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
 
     // Outputs: quarantine, ledger.
     let mut outputs = Vec::new();
-    outputs.push(write_quarantine(lake, ctx, &claims_scan, m).await?);
+    outputs.push(write_quarantine(lake, ctx, (&claims_scan, &claim_files), m).await?);
     let items_pass = items::count_and_quarantine(lake, ctx, &item_files, m).await?;
     outputs.push(items_pass.written);
     let items = items_pass.counts;
@@ -498,19 +498,17 @@ fn internal(what: &str) -> EngineError {
 async fn write_quarantine(
     lake: &Lake,
     ctx: &SessionContext,
-    scan: &OrderedScan,
+    (scan, files): (&OrderedScan, &[ScanFile]),
     m: Month,
 ) -> Result<WrittenObject> {
     let started = std::time::Instant::now();
-    let keys = ctx
-        .sql(
-            "SELECT f.source_file, e.row_no FROM exceptions e \
-             JOIN scan_files f ON f.file_no = e.file_no WHERE e.final_reason IS NOT NULL",
-        )
-        .await?
-        .collect()
-        .await?;
-    let rows = rows_by_file(&keys)?;
+    let rows = keyed_rows(
+        ctx,
+        "SELECT file_no, row_no, TRUE AS used FROM exceptions WHERE final_reason IS NOT NULL",
+        files,
+    )
+    .await?
+    .all;
     ctx.deregister_table("rejected_claims_in")?;
     ctx.register_table(
         "rejected_claims_in",
