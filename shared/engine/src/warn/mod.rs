@@ -427,18 +427,24 @@ pub async fn warn_quarter(lake: &Lake, q: Quarter) -> Result<WarnOutcome> {
     inputs.extend(register_catalog(lake, &ctx).await?);
     inputs.extend(register_prev_month(lake, &ctx, q).await?);
     let p = quarter_params(q, policy);
-    // The quarter's netted claims and their items are the working set of every later step. A
-    // city quarter has ~15M claims and ~80M items: they go to local Parquet files (removed when
-    // the run ends) rather than memory, and each step reads back only its columns.
+    // The quarter's netted claims are the working set of every later step. A city quarter has
+    // ~15M claims: they go to local Parquet files (removed when the run ends) rather than
+    // memory, and each step reads back only its columns.
     let work = tempfile::Builder::new()
         .prefix("claimlake-warn-")
         .tempdir()
         .map_err(EngineError::WorkingFiles)?;
     sql::spill(&ctx, "q_claims", steps::QUARTER_CLAIMS, &p, work.path()).await?;
-    sql::spill(&ctx, "q_items", steps::QUARTER_ITEMS, &p, work.path()).await?;
     sql::spill(&ctx, "prev_claims", steps::PREV_CLAIMS, &p, work.path()).await?;
-    // The validated months are no longer read: dropping their views frees the validation
-    // sessions' status tables before the rules run.
+    // The quarter's ~80M item lines stay a view of the months' files: only two rules read them
+    // (R02, R07), each with a join that keeps a few of them, and copying all of them to working
+    // files cost more than reading the months' files twice.
+    let items = sql::frame(&ctx, steps::QUARTER_ITEMS, &p).await?;
+    ctx.deregister_table("q_items")?;
+    ctx.register_table("q_items", items.into_view())?;
+    // The validated months' claims are no longer read: dropping their views frees the
+    // validation sessions' tables before the rules run. (`q_items`' view holds the items' scans
+    // itself, not their names.)
     for i in 1..=3 {
         ctx.deregister_table(format!("month_claims_{i}").as_str())?;
         ctx.deregister_table(format!("month_items_{i}").as_str())?;
