@@ -7,17 +7,21 @@
 -- their in-scope cost there / its in-scope cost (6 decimals); associated = share >=
 -- min_cost_share (exact) AND top_patients >= min_top_patients; warned = eligible AND
 -- operating_detected AND associated (the overlap, "重叠机构").
+-- Plan: one pass over the quarter's claims finds the members and their in-scope visits and cost
+-- (an inpatient-only member has 0 visits and a NULL cost, read as 0 below); the top patients'
+-- cost is a second pass, joined with the few top patients.
 WITH scope AS (
   SELECT * FROM q_claims WHERE visit_type IN (${scope_visit_types})
 ),
-members AS (
-  SELECT DISTINCT institution_id FROM scope
-  UNION SELECT DISTINCT institution_id FROM q_claims WHERE visit_type = 'inpatient'
-),
 cost AS (
-  SELECT institution_id, CAST(COUNT(*) AS BIGINT) AS visits,
-         CAST(SUM(total_amount) AS DECIMAL(38, 2)) AS total
-  FROM scope GROUP BY institution_id
+  SELECT institution_id,
+         CAST(SUM(CASE WHEN visit_type IN (${scope_visit_types}) THEN 1 ELSE 0 END) AS BIGINT)
+           AS visits,
+         CAST(SUM(CASE WHEN visit_type IN (${scope_visit_types}) THEN total_amount END)
+           AS DECIMAL(38, 2)) AS total
+  FROM q_claims
+  WHERE visit_type IN (${scope_visit_types}) OR visit_type = 'inpatient'
+  GROUP BY institution_id
 ),
 top_cost AS (
   SELECT s.institution_id, CAST(COUNT(DISTINCT s.patient_id) AS BIGINT) AS top_patients,
@@ -32,18 +36,17 @@ hits AS (
   FROM operating_indicators GROUP BY institution_id
 ),
 joined AS (
-  SELECT m.institution_id, r.budget_class,
+  SELECT c.institution_id, r.budget_class,
          COALESCE(c.visits, 0) AS visits,
          COALESCE(h.hits, 0) AS hits,
          COALESCE(h.eligible, FALSE) AS eligible,
          COALESCE(t.top_patients, 0) AS top_patients,
          COALESCE(t.top_total, CAST(0 AS DECIMAL(38, 2))) AS top_total,
          COALESCE(c.total, CAST(0 AS DECIMAL(38, 2))) AS total
-  FROM members m
-  LEFT JOIN institutions r ON r.institution_id = m.institution_id
-  LEFT JOIN cost c ON c.institution_id = m.institution_id
-  LEFT JOIN top_cost t ON t.institution_id = m.institution_id
-  LEFT JOIN hits h ON h.institution_id = m.institution_id
+  FROM cost c
+  LEFT JOIN institutions r ON r.institution_id = c.institution_id
+  LEFT JOIN top_cost t ON t.institution_id = c.institution_id
+  LEFT JOIN hits h ON h.institution_id = c.institution_id
 ),
 decided AS (
   SELECT j.*,
