@@ -63,6 +63,21 @@ pub fn render(step: Step, params: &[(&str, String)]) -> Result<String> {
     Ok(out)
 }
 
+/// Values as a list of SQL string literals for `x IN (${…})` parameters, quotes doubled. An
+/// empty list is `NULL`: `x IN (NULL)` matches nothing but is NULL, not FALSE, so a step that
+/// needs a boolean wraps it in `COALESCE(…, FALSE)`.
+pub fn string_list<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = values
+        .into_iter()
+        .map(|v| format!("'{}'", v.to_string().replace('\'', "''")))
+        .collect();
+    if items.is_empty() {
+        "NULL".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// Plans a step as a DataFrame.
 pub async fn frame(
     ctx: &SessionContext,

@@ -64,14 +64,7 @@ impl ScoreOutcome {
 }
 
 fn params(year: i32, policy: &LoadedPolicy) -> Vec<(&'static str, String)> {
-    let scope = policy
-        .policy
-        .warnings
-        .scope_visit_types
-        .iter()
-        .map(|v| format!("'{v}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let scope = sql::string_list(&policy.policy.warnings.scope_visit_types);
     vec![
         ("year", year.to_string()),
         ("scope_visit_types", scope),

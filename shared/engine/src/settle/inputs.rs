@@ -69,8 +69,8 @@ fn dec(v: rust_decimal::Decimal) -> Option<rust_decimal::Decimal> {
     Some(v)
 }
 
-/// Registers the policy as tables: `settlement_policy` (one row), `chemo_diseases`,
-/// `vp_thresholds`, `vp_overrides`, `vp_tiers`, `budgets` (cumulative to month `m`).
+/// Registers the policy as tables: `settlement_policy` (one row), `vp_thresholds`,
+/// `vp_overrides`, `vp_tiers`, `budgets` (cumulative to month `m`).
 pub fn register_policy_tables(ctx: &SessionContext, policy: &Policy, m: Month) -> Result<()> {
     let s = &policy.settlement;
     let c = &s.inpatient_item_conversion;
@@ -91,18 +91,6 @@ pub fn register_policy_tables(ctx: &SessionContext, policy: &Policy, m: Month) -
             Col::Dec("cpi_factor", vec![dec(c.cpi_factor)]),
             Col::Dec("points_per_weight", vec![dec(c.points_per_weight)]),
         ],
-    )?;
-    register(
-        ctx,
-        "chemo_diseases",
-        vec![Col::Text(
-            "disease",
-            s.inpatient_budget_diseases
-                .iter()
-                .cloned()
-                .map(Some)
-                .collect(),
-        )],
     )?;
     let vp = &policy.volume_price;
     register(

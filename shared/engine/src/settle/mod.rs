@@ -75,6 +75,10 @@ fn params(m: Month, policy: &LoadedPolicy) -> Vec<(&'static str, String)> {
         ),
         ("policy_year", policy.policy.policy.year.to_string()),
         ("policy_version", policy.policy.policy.version.to_string()),
+        (
+            "chemo_diseases",
+            sql::string_list(&policy.policy.settlement.inpatient_budget_diseases),
+        ),
     ]
 }
 

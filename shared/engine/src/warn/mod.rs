@@ -173,13 +173,7 @@ pub struct PeerValue {
 
 fn quarter_params(q: Quarter, policy: &Policy) -> Vec<(&'static str, String)> {
     let issue = q.issue_month();
-    let scope = policy
-        .warnings
-        .scope_visit_types
-        .iter()
-        .map(|v| format!("'{v}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let scope = sql::string_list(&policy.warnings.scope_visit_types);
     vec![
         ("year", q.year.to_string()),
         ("quarter", q.quarter.to_string()),
