@@ -3,6 +3,8 @@
 -- Grain: one row per used item line of months ${first_month}..${last_month}, keyed
 -- (claim_id, line_no).
 -- Columns: only those the rules read (claim_id, line_no, item_code, days_supply).
+-- A view, not a working file: only R02 and R07 read it, each keeping a few of the ~80M lines by
+-- a join, so reading the months' files twice costs less than copying every line once.
 -- Not netted: the lines of reversal rows and of claims a reversal of the quarter cancelled are
 -- here too. Every rule reaches lines only through an inner join with q_claims (00a), which holds
 -- neither, so they never count. (Netting here was an anti-join of the quarter's ~77M lines
