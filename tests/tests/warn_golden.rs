@@ -345,12 +345,14 @@ async fn percentile_nearest_rank() {
 /// Part B: the top-patient cut (ceil(top_share × n), ties in cost by patient_id ascending), the
 /// even-count median (mean of the two middle values), a patient exactly at median_multiple ×
 /// median (included); the associated rule with a cost share exactly at min_cost_share and
-/// min_top_patients.
+/// min_top_patients; an institution with inpatient claims only is a row of the warnings with no
+/// in-scope visits or cost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn top_patients_and_associated() {
     let registry = vec![
         Inst::hospital("H1", "tertiary"),
         Inst::hospital("H3", "tertiary"),
+        Inst::hospital("H9", "tertiary"),
         Inst::clinic("C1", "other_primary"),
     ];
     let (_dir, lake) = new_lake(&registry).await;
@@ -367,6 +369,7 @@ async fn top_patients_and_associated() {
     //   H1 (January): P03 600, P05 600, P04 590, P08 150, P02 60   → H1 total 2000
     //   H3 (February): P07 600, P06 250, P01 100, P09 50           → H3 total 1000
     //   C1 (March): P10 70
+    //   H9 (March): P11, one inpatient claim (not in scope: not a patient of Part B)
     // ascending: 50, 60, 70, 100, 150 | 250, 590, 600, 600, 600 → median (150 + 250) / 2 = 200
     // (lower middle 150 would give 450, upper 250 would give 750); 3 × 200 = 600.
     let c = |id: &str, inst: &str, p: &str, m: u32, amt: &str| {
@@ -404,7 +407,17 @@ async fn top_patients_and_associated() {
         2025,
         3,
         "part-000.parquet",
-        &[c("C1", "C1", "P10", 3, "70.00")],
+        &[c("C1", "C1", "P10", 3, "70.00"), {
+            let mut r = ClaimRow::inpatient(
+                "D1",
+                "H9",
+                "2025-03-12 10:00:00",
+                "2025-03-02",
+                "2025-03-12",
+            );
+            r.patient_id = Some("P11".into());
+            r
+        }],
     )
     .await;
 
@@ -434,6 +447,13 @@ async fn top_patients_and_associated() {
     let h3 = wt.row(&[("institution_id", "H3")]);
     assert_eq!(h3.int("top_patients"), 0);
     assert!(!h3.flag("associated"));
+    // H9 (inpatient only): a member with 0 visits, 0 top patients, share 0, not associated.
+    let h9 = wt.row(&[("institution_id", "H9")]);
+    assert_eq!(h9.int("visits"), 0);
+    assert_eq!(h9.int("top_patients"), 0);
+    assert_eq!(h9.dec("top_patient_cost_share"), d("0.000000"));
+    assert!(!h9.flag("associated"));
+    assert_eq!(wt.texts("institution_id"), ["C1", "H1", "H3", "H9"]);
 
     // Run 2, top_share 0.40: cut ceil(4.0) = 4 → P03, P05, P07, P04; P04 590 < 600 drops.
     let w = Warn {

@@ -356,6 +356,29 @@ mod tests {
     use super::*;
     use datafusion::prelude::SessionContext;
 
+    /// A list parameter is SQL string literals with quotes doubled; an empty one matches nothing
+    /// (`x IN (NULL)` is NULL, which `COALESCE(…, FALSE)` reads as false).
+    #[tokio::test]
+    async fn string_lists_are_quoted_and_an_empty_one_matches_nothing() {
+        assert_eq!(string_list(["C34", "O'Neil"]), "'C34', 'O''Neil'");
+        assert_eq!(string_list(Vec::<String>::new()), "NULL");
+        let ctx = SessionContext::new();
+        for (list, want) in [
+            (string_list(["a", "O'Neil"]), true),
+            (string_list([""; 0]), false),
+        ] {
+            let sql = format!("SELECT COALESCE('O''Neil' IN ({list}), FALSE) AS hit");
+            let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            let hit = batches[0]
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::BooleanArray>()
+                .unwrap()
+                .value(0);
+            assert_eq!(hit, want, "{sql}");
+        }
+    }
+
     /// A spilled step reads back the values it computed. The settlement's claim treatment has
     /// columns like `CASE … THEN 0 … ELSE amount END * sign` whose logical type can differ from
     /// the type of the batches; reading the files through the logical schema once truncated
