@@ -174,20 +174,10 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         )));
     }
     inputs.extend(objs);
-    let claims_scan = lake.ordered_scan(&claim_files, &contract::claims()).await?;
-    ctx.deregister_table("claims_in")?;
-    ctx.register_table("claims_in", Arc::new(claims_scan.clone()))?;
-
     let (item_files, objs) = month_files(lake, &layout::claim_items_month(m), m).await?;
     inputs.extend(objs);
-    let items_scan = tables::register_ordered_or_empty(
-        lake,
-        ctx,
-        "items_in",
-        &item_files,
-        &contract::claim_items(),
-    )
-    .await?;
+    let (claims_scan, items_scan) =
+        tables::register_month_scans(lake, ctx, &claim_files, &item_files).await?;
 
     inputs.extend(tables::register_institutions(lake, ctx).await?);
     inputs.extend(tables::register_ledger_prior(lake, ctx, m).await?);

@@ -23,7 +23,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use claimlake_domain::period::Month;
 use claimlake_lake::ordered_scan::ScanFile;
 use claimlake_lake::write::{WrittenObject, sha256_hex};
-use claimlake_lake::{InputObject, Lake, contract, layout};
+use claimlake_lake::{InputObject, Lake, layout};
 use datafusion::prelude::SessionContext;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
@@ -374,17 +374,8 @@ pub async fn reuse(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Option
     };
     lake.register_in(ctx);
     let params = month_params(m);
-    let claims_scan = lake.ordered_scan(&claim_files, &contract::claims()).await?;
-    ctx.deregister_table("claims_in")?;
-    ctx.register_table("claims_in", Arc::new(claims_scan.clone()))?;
-    let items_scan = tables::register_ordered_or_empty(
-        lake,
-        ctx,
-        "items_in",
-        &item_files,
-        &contract::claim_items(),
-    )
-    .await?;
+    let (claims_scan, items_scan) =
+        tables::register_month_scans(lake, ctx, &claim_files, &item_files).await?;
 
     let claim_ex = unkeyed("claims", &claim_files, &batches)?;
     let ex_schema = claim_ex.first().map(|b| b.schema());

@@ -56,6 +56,24 @@ pub async fn register_ordered_or_empty(
     }
 }
 
+/// Registers a month's input scans, `claims_in` and `items_in` (empty when the month has no
+/// item files), as validation and its reuse from a record both read them. Returns the scans,
+/// for registering restrictions of them to some rows.
+pub async fn register_month_scans(
+    lake: &Lake,
+    ctx: &SessionContext,
+    claim_files: &[ScanFile],
+    item_files: &[ScanFile],
+) -> Result<(OrderedScan, Option<OrderedScan>)> {
+    let claims_scan = lake.ordered_scan(claim_files, &contract::claims()).await?;
+    ctx.deregister_table("claims_in")?;
+    ctx.register_table("claims_in", Arc::new(claims_scan.clone()))?;
+    let items_scan =
+        register_ordered_or_empty(lake, ctx, "items_in", item_files, &contract::claim_items())
+            .await?;
+    Ok((claims_scan, items_scan))
+}
+
 /// Registers `name` as an ordered scan of only the given rows of `files` (see
 /// [`claimlake_lake::ordered_scan::OrderedScan::only_rows`]); empty when there are no files.
 pub async fn register_ordered_rows(
