@@ -61,13 +61,15 @@ pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
         .with_batch_size(8192)
         .with_information_schema(false)
         .with_repartition_joins(false);
-    // Strings stay `Utf8` end to end: result tables keep the contract's types whichever way a
-    // step's input arrived (DataFusion would otherwise read Parquet strings as `Utf8View`).
+    // Strings are computed as `Utf8View`, as the input scans read them (`ordered_scan`) and
+    // working files are read back: a join or filter copies a 16-byte view per row rather than
+    // the bytes, and ids of up to 12 bytes (patients, institutions, doctors) compare inline.
+    // Result tables are still written as the contract's `Utf8` (`write::plain_strings`).
     config
         .options_mut()
         .execution
         .parquet
-        .schema_force_view_types = false;
+        .schema_force_view_types = true;
     let mut runtime = RuntimeEnvBuilder::new()
         .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0));
     if let Some(s) = settings {

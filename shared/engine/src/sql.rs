@@ -253,14 +253,25 @@ pub(crate) fn profile_rows(step: Step, started: std::time::Instant, rows: usize)
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map(|pages| pages * 4096 / (1024 * 1024));
+    // The process's peak so far: a step that raises it is the one that sets the run's peak.
+    let peak_mb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map(|kb| kb / 1024)
+        });
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     let since = START.get_or_init(|| started).elapsed().as_secs_f64();
+    let mb = |m: Option<u64>| m.map_or("?".to_string(), |m| m.to_string());
     eprintln!(
-        "[profile] at {since:>7.1} s  {:<40} {:>8.1} s {:>10} rows  rss {} MB",
+        "[profile] at {since:>7.1} s  {:<40} {:>8.1} s {:>10} rows  rss {} MB  peak {} MB",
         step.name,
         started.elapsed().as_secs_f64(),
         rows,
-        rss_mb.map_or("?".to_string(), |m| m.to_string())
+        mb(rss_mb),
+        mb(peak_mb)
     );
 }
 

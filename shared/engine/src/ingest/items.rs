@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, BooleanArray, Int32Array, RecordBatch};
 use arrow::compute::{and, filter_record_batch, is_not_null, is_null, or};
 use claimlake_domain::period::Month;
 use claimlake_lake::ordered_scan::ScanFile;
@@ -102,11 +102,7 @@ pub(super) async fn count_and_quarantine(
         counts.used += n - netted - quarantined;
         if quarantined > 0 {
             let kept = filter_record_batch(&batch.project(&[2, 3, 0])?, &is_not_null(reason)?)?;
-            let reasons = kept
-                .column(2)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| internal("final_reason is not Utf8"))?;
+            let reasons = crate::cells::utf8(kept.column(2))?;
             for r in reasons.iter().flatten() {
                 *counts.quarantined.entry(r.to_string()).or_default() += 1;
             }
@@ -131,7 +127,9 @@ pub(super) async fn count_and_quarantine(
                 .ok_or_else(|| internal("file_no is not Int32"))?;
             let keys = super::file_keys(file_no, files);
             let mut columns: Vec<ArrayRef> = b.columns()[..b.num_columns() - 1].to_vec();
-            columns.push(Arc::new(keys));
+            // The key column as the schema has it (the scan's strings are views).
+            let key_type = out_schema.field(out_schema.fields().len() - 1).data_type();
+            columns.push(arrow::compute::cast(&keys, key_type)?);
             Ok(RecordBatch::try_new(Arc::new(out_schema.clone()), columns)?)
         })
         .collect::<Result<Vec<_>>>()?;

@@ -215,11 +215,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         .unwrap_or_else(tables::prior_key_schema);
     let mut prior_files = BTreeSet::new();
     for b in &keys {
-        let files = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let files = files
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("source_file is Utf8");
+        let files = crate::cells::utf8(b.column(0))?;
         let months = b
             .column(2)
             .as_any()
@@ -574,15 +570,8 @@ fn rows_by_file(batches: &[RecordBatch]) -> Result<BTreeMap<String, Vec<i64>>> {
     };
     let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for b in batches {
-        let files = arrow::compute::cast(
-            &column(b, "source_file")?,
-            &arrow::datatypes::DataType::Utf8,
-        )?;
+        let files = crate::cells::utf8(&column(b, "source_file")?)?;
         let rows = arrow::compute::cast(&column(b, "row_no")?, &arrow::datatypes::DataType::Int64)?;
-        let files = files
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("cast to Utf8");
         let rows = rows
             .as_any()
             .downcast_ref::<Int64Array>()
@@ -601,16 +590,8 @@ async fn counts(ctx: &SessionContext, table: &str) -> Result<TableCounts> {
     let batches = sql::collect(ctx, steps::COUNTS, &[("table", table.to_string())]).await?;
     let mut c = TableCounts::default();
     for b in &batches {
-        let outcome = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("utf8");
-        let reason = b
-            .column(1)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("utf8");
+        let outcome = crate::cells::utf8(b.column(0))?;
+        let reason = crate::cells::utf8(b.column(1))?;
         let rows = b
             .column(2)
             .as_any()

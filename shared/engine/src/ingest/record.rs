@@ -320,19 +320,11 @@ fn unkeyed(table: &str, files: &[ScanFile], batches: &[RecordBatch]) -> Result<V
     let out_schema = unkeyed_schema();
     let mut out = Vec::new();
     for b in batches {
-        let tables = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| internal("table is not Utf8"))?;
+        let tables = crate::cells::utf8(b.column(0))?;
         let mask: arrow::array::BooleanArray =
             tables.iter().map(|t| Some(t == Some(table))).collect();
         let b = arrow::compute::filter_record_batch(b, &mask)?;
-        let sources = b
-            .column(1)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .ok_or_else(|| internal("source_file is not Utf8"))?;
+        let sources = crate::cells::utf8(b.column(1))?;
         let mut file_no = Vec::with_capacity(b.num_rows());
         for s in sources.iter() {
             let Some(no) = s.and_then(|s| positions.get(s)) else {

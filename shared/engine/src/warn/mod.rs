@@ -797,11 +797,7 @@ mod tests {
     fn strings(batches: &[RecordBatch]) -> Vec<String> {
         let mut out = Vec::new();
         for b in batches {
-            let a = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8).unwrap();
-            let a = a
-                .as_any()
-                .downcast_ref::<arrow::array::StringArray>()
-                .unwrap();
+            let a = crate::cells::utf8(b.column(0)).unwrap();
             out.extend(a.iter().flatten().map(str::to_string));
         }
         out
