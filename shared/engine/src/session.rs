@@ -61,10 +61,13 @@ pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
         .with_batch_size(8192)
         .with_information_schema(false)
         .with_repartition_joins(false);
-    // Strings are computed as `Utf8View`, as the input scans read them (`ordered_scan`) and
-    // working files are read back: a join or filter copies a 16-byte view per row rather than
-    // the bytes, and ids of up to 12 bytes (patients, institutions, doctors) compare inline.
-    // Result tables are still written as the contract's `Utf8` (`write::plain_strings`).
+    // Working files (spilled steps, read back by later steps) give their strings as `Utf8View`:
+    // a join or filter then copies a 16-byte view per row rather than the bytes, and ids of up
+    // to 12 bytes (patients, institutions, doctors) compare inline (bench/RESULTS.md, seventh
+    // round). The input scans (`ordered_scan`) stay `Utf8`: read as views, they raised a city
+    // settlement's peak in its validation steps from ~1.75 to ~2.0 GiB, its limit, for no
+    // further gain. Result tables are written as the contract's `Utf8` whatever a step
+    // produced (`write::plain_strings`).
     config
         .options_mut()
         .execution

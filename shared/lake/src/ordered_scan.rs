@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringViewArray};
+use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
@@ -28,9 +28,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, RowSelection, RowSelector,
-};
+use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 // `ParquetObjectReader` is deprecated in parquet 59 in favour of a hand-written
 // `AsyncFileReader`; it is still the reader DataFusion 55 itself builds on, so we keep it until
 // the two move together.
@@ -59,46 +57,17 @@ fn file_no(files: &[ScanFile], key: &str) -> i32 {
 
 /// The output schema: the contract columns, then `source_file`, `file_no`, `part_month`,
 /// `row_no`.
-///
-/// Strings are `Utf8View`: a join or filter then copies 16-byte views rather than the bytes,
-/// and ids of up to 12 bytes compare inline. Results are written back as `Utf8`
-/// (`write::plain_strings`).
 pub fn ordered_schema(contract: &SchemaRef) -> SchemaRef {
     let mut fields: Vec<Field> = contract
         .fields()
         .iter()
-        .map(|f| f.as_ref().clone().with_data_type(view_of(f.data_type())))
+        .map(|f| f.as_ref().clone())
         .collect();
-    fields.push(Field::new("source_file", DataType::Utf8View, false));
+    fields.push(Field::new("source_file", DataType::Utf8, false));
     fields.push(Field::new("file_no", DataType::Int32, false));
     fields.push(Field::new("part_month", DataType::Int32, false));
     fields.push(Field::new("row_no", DataType::Int64, false));
     Arc::new(Schema::new(fields))
-}
-
-/// The type a contract column is read as: strings as views, others as they are.
-fn view_of(t: &DataType) -> DataType {
-    match t {
-        DataType::Utf8 => DataType::Utf8View,
-        t => t.clone(),
-    }
-}
-
-/// The file's own schema with its plain strings decoded as views (no copy through `Utf8`).
-fn with_views(schema: &Schema) -> SchemaRef {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone().with_data_type(view_of(f.data_type())))
-        .collect();
-    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
-}
-
-/// `n` copies of `key` as one view array: every view points at the same bytes.
-fn repeated(key: &str, n: usize) -> ArrayRef {
-    let one = StringViewArray::from(vec![key]);
-    let zeros = arrow::array::UInt32Array::from(vec![0u32; n]);
-    arrow::compute::take(&one, &zeros, None).expect("index 0 of a one-row array")
 }
 
 #[derive(Debug)]
@@ -184,14 +153,8 @@ impl PartitionStream for FileStream {
         let except = self.except;
         let out_schema = schema.clone();
         let stream = futures::stream::once(async move {
-            let mut reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
-            let meta = ArrowReaderMetadata::load_async(&mut reader, Default::default()).await?;
-            let views = with_views(meta.schema());
-            let meta = ArrowReaderMetadata::try_new(
-                meta.metadata().clone(),
-                ArrowReaderOptions::new().with_schema(views),
-            )?;
-            let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, meta);
+            let reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
+            let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
             let total = builder.metadata().file_metadata().num_rows();
             let rows = match rows {
                 Some(skipped) if except => Some(Arc::new(complement(&skipped, total))),
@@ -223,19 +186,19 @@ impl PartitionStream for FileStream {
                 for &c in &projection {
                     let col: ArrayRef = match c.checked_sub(n_contract) {
                         None => {
-                            let want = view_of(contract.field(c).data_type());
+                            let field = contract.field(c);
                             let pos = sorted
                                 .binary_search(&decoded[d])
                                 .expect("decoded column is projected");
                             d += 1;
                             let col = batch.column(pos);
-                            if col.data_type() == &want {
+                            if col.data_type() == field.data_type() {
                                 col.clone()
                             } else {
-                                cast(col, &want)?
+                                cast(col, field.data_type())?
                             }
                         }
-                        Some(0) => repeated(&file.key, n),
+                        Some(0) => Arc::new(StringArray::from(vec![file.key.as_str(); n])),
                         Some(1) => Arc::new(Int32Array::from(vec![file_no; n])),
                         Some(2) => Arc::new(Int32Array::from(vec![file.part_month; n])),
                         Some(_) => match &rows {
@@ -436,7 +399,7 @@ impl Lake {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Int16Array, StringArray};
+    use arrow::array::Int16Array;
     use arrow::util::pretty::pretty_format_batches;
     use datafusion::prelude::SessionContext;
 
