@@ -130,6 +130,42 @@ async fn cards_file(lake: &Lake, year: i32, q: u32) -> ResultTable {
     ResultTable::new("cards", &batches)
 }
 
+/// The quarter's tables are computed with `Utf8View` strings (working files are read back as
+/// views), and every Parquet output still has plain `Utf8` strings (outputs.md), one type for
+/// every BI reader.
+async fn strings_are_written_plain(lake: &Lake, out: &WarnOutcome) {
+    use arrow::datatypes::DataType;
+    let computed_views = out.tables.iter().any(|(_, batches)| {
+        batches.iter().any(|b| {
+            b.schema()
+                .fields()
+                .iter()
+                .any(|f| f.data_type() == &DataType::Utf8View)
+        })
+    });
+    assert!(computed_views, "no computed table has a Utf8View column");
+    let parquet: Vec<_> = out
+        .outputs
+        .iter()
+        .filter(|o| o.key.ends_with(".parquet"))
+        .collect();
+    assert!(parquet.len() >= 5, "{parquet:?}");
+    for o in parquet {
+        let bytes = lake.get(&o.key).await.unwrap();
+        let reader =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap();
+        for f in reader.schema().fields() {
+            assert!(
+                !matches!(f.data_type(), DataType::Utf8View | DataType::LargeUtf8),
+                "{} column {} is {}",
+                o.key,
+                f.name(),
+                f.data_type()
+            );
+        }
+    }
+}
+
 fn ind<'a>(t: &'a ResultTable, inst: &str, indicator: &str) -> &'a claimlake_tests::golden::Row {
     t.row(&[("institution_id", inst), ("indicator", indicator)])
 }
@@ -426,6 +462,7 @@ async fn top_patients_and_associated() {
     // P03 and P05 (P07 ties in cost but sorts after them); both are exactly 600 = 3 × median:
     // included.
     let out = warn(&lake, 2025, 1).await;
+    strings_are_written_plain(&lake, &out).await;
     let top = table(&out, "top_patients");
     assert_eq!(top.texts("patient_id"), ["P03", "P05"]);
     assert_eq!(top.row(&[("patient_id", "P03")]).int("rank"), 1);

@@ -14,8 +14,8 @@ pub fn decimal(b: &RecordBatch, col: &str, i: usize) -> Option<Decimal> {
     (!a.is_null(i)).then(|| Decimal::from_i128_with_scale(a.value(i), a.scale() as u32))
 }
 
-/// A string column as plain `Utf8`, whatever string encoding it arrived in (the scans read
-/// strings as `Utf8View`; in-memory tables and SQL literals give `Utf8`).
+/// A string column as plain `Utf8`, whatever string encoding it arrived in (working files are
+/// read back as `Utf8View`; the input scans, in-memory tables and SQL literals give `Utf8`).
 pub fn utf8(column: &ArrayRef) -> arrow::error::Result<StringArray> {
     let plain = arrow::compute::cast(column, &DataType::Utf8)?;
     Ok(plain

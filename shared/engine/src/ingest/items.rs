@@ -127,7 +127,7 @@ pub(super) async fn count_and_quarantine(
                 .ok_or_else(|| internal("file_no is not Int32"))?;
             let keys = super::file_keys(file_no, files);
             let mut columns: Vec<ArrayRef> = b.columns()[..b.num_columns() - 1].to_vec();
-            // The key column as the schema has it (the scan's strings are views).
+            // The key column in the string encoding the schema has (`Utf8` from today's scan).
             let key_type = out_schema.field(out_schema.fields().len() - 1).data_type();
             columns.push(arrow::compute::cast(&keys, key_type)?);
             Ok(RecordBatch::try_new(Arc::new(out_schema.clone()), columns)?)
