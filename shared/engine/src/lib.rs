@@ -8,6 +8,7 @@ pub mod explain;
 pub mod ingest;
 pub mod manifest;
 pub mod publish;
+mod pushdown;
 pub mod recompute;
 pub mod runs;
 pub mod scenario;

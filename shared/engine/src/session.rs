@@ -7,6 +7,7 @@ use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// Process-wide session settings, fixed once at start-up by a host that knows its resources
@@ -87,7 +88,95 @@ pub fn new_session(target_partitions: Option<usize>) -> SessionContext {
     let runtime = runtime
         .build_arc()
         .expect("a runtime with a creatable spill folder always builds");
-    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    // DataFusion's default physical rules, with its filter pushdown guarded against plans that
+    // carry two columns of one name (`pushdown`: it resolves them by name and can drop rows).
+    let rules = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
+    assert_eq!(
+        crate::pushdown::count_guarded(&rules),
+        2,
+        "DataFusion's two filter pushdown rules are found by name"
+    );
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_physical_optimizer_rules(crate::pushdown::guarded(rules))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
     crate::udf::register(&ctx);
     ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::new_session;
+    use arrow::array::Array;
+
+    /// DataFusion 55's physical filter pushdown maps a filter's columns by name. Above an outer
+    /// join whose sides share a column name (here `ts`), a filter comparing the two moved to
+    /// one side with both columns read from it, and silently matched nothing: this is the shape
+    /// of settle's `claims_basis` (a mirror's `treat_time`, the cancelled claim's
+    /// `settle_time`, against its own `settle_time`). Sessions guard against it
+    /// ([`super::pushdown`]).
+    #[tokio::test]
+    async fn a_filter_over_an_outer_join_with_shared_names_keeps_its_rows() {
+        let ctx = new_session(Some(2));
+        ctx.sql(
+            "CREATE TABLE t AS SELECT * FROM (VALUES ('a', TIMESTAMP '2025-01-16 12:00:00')) \
+             AS x(id, ts)",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+        for (name, row) in [
+            ("v1", "('r', 'a', TIMESTAMP '2025-03-02 10:00:00')"),
+            (
+                "v2",
+                "('s', CAST(NULL AS VARCHAR), TIMESTAMP '2025-03-05 10:00:00')",
+            ),
+        ] {
+            ctx.sql(&format!(
+                "CREATE TABLE {name} AS SELECT * FROM (VALUES {row}) AS y(id, ref, ts)"
+            ))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        }
+        ctx.sql("CREATE VIEW v AS SELECT * FROM v1 UNION ALL SELECT * FROM v2")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        ctx.sql(
+            "CREATE VIEW basis AS SELECT v.id, COALESCE(t.ts, v.ts) AS treat, v.ts \
+             FROM t RIGHT JOIN v ON t.id = v.ref",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+        let batches = ctx
+            .sql("SELECT id FROM basis WHERE treat <> ts")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let ids: Vec<String> = batches
+            .iter()
+            .flat_map(|b| {
+                let ids = crate::cells::utf8(b.column(0)).unwrap();
+                (0..ids.len())
+                    .map(|i| ids.value(i).to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(ids, vec!["r".to_string()]);
+    }
 }
