@@ -53,7 +53,7 @@ fn run(label: &str, args: &[&str], floor: Option<(&'static str, &str)>) -> Step 
 }
 
 /// One quarter of the city: validate a month, settle January and March (February official in
-/// between), warn Q1.
+/// between), March again with its validation record reused, warn Q1.
 pub fn city() -> Plan {
     Plan {
         scale: "city",
@@ -76,6 +76,13 @@ pub fn city() -> Plan {
                 "settle 2025-03",
                 &["settle", "--month", "2025-03"],
                 Some(("settle", "2025-03")),
+            ),
+            // March settled again with its validation record current (as after `validate`, or
+            // in a recomputation after a policy adjustment): the settlement without validation.
+            run(
+                "settle 2025-03 again, record reused",
+                &["recompute", "--month", "2025-03"],
+                Some(("settle-reused", "2025-03")),
             ),
             run(
                 "warn 2025Q1",

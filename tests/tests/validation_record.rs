@@ -223,11 +223,12 @@ async fn a_month_whose_claims_changed_is_validated_again_with_the_months_after_i
     }
 }
 
-/// A recomputation under a new policy version validates January again before February (same
-/// rows, same ledger): February's record still holds, so the warnings after it reuse every
-/// month.
+/// A recomputation under a new policy version settles January..March again (each month's
+/// aggregates were computed under version 1) without validating any of them again: the
+/// validation does not read the policy, and every record is current. The warnings after it
+/// reuse every month too.
 #[tokio::test]
-async fn records_hold_across_a_recomputation_that_rewrites_the_same_ledgers() {
+async fn a_recomputation_under_a_new_policy_reuses_every_months_record() {
     let (_dir, lake) = settled_quarter().await;
     let policy = lake.get(&layout::policy(2025)).await.unwrap();
     let text = String::from_utf8(policy.to_vec()).unwrap();
@@ -239,9 +240,19 @@ async fn records_hold_across_a_recomputation_that_rewrites_the_same_ledgers() {
     let recomputed = runs::recompute_month(&lake, month(3), &runs::RunOptions::default())
         .await
         .unwrap();
-    assert!(
-        !written_under(&recomputed.manifest, "ledger/claims/").is_empty(),
-        "the recomputation validated the months again"
+    assert_eq!(
+        written_under(&recomputed.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        written_under(&recomputed.manifest, "quarantine/"),
+        Vec::<String>::new()
+    );
+    assert!(recomputed.outcome.validation.reused);
+    assert_eq!(
+        written_under(&recomputed.manifest, "results/settlement_aggregates/").len(),
+        3,
+        "the three months' aggregates are rebuilt under version 2"
     );
     let warn = runs::warn(&lake, Q1).await.unwrap();
     assert_eq!(
@@ -329,5 +340,108 @@ async fn each_version_of_an_earlier_ledger_is_hashed_once_in_a_process() {
             layout::month_validation(month(2)),
             layout::month_validation(month(3))
         ]
+    );
+}
+
+/// The month's result tables as stored, by table.
+async fn month_results(lake: &Lake, m: Month) -> Vec<(String, bytes::Bytes)> {
+    let mut out = Vec::new();
+    for t in claimlake_engine::settle::TABLES {
+        out.push((
+            t.to_string(),
+            lake.get(&layout::monthly_result(t, m)).await.unwrap(),
+        ));
+    }
+    out
+}
+
+/// A settlement reuses its month's current record (written here by the settlement that
+/// validated it): the re-run neither validates nor republishes the quarantine and the ledger,
+/// and its results are the same bytes.
+#[tokio::test]
+async fn a_resettled_month_reuses_its_record_and_writes_the_same_results() {
+    let (_dir, lake) = settled_quarter().await;
+    let before = month_results(&lake, month(3)).await;
+    let run = runs::recompute_month(&lake, month(3), &runs::RunOptions::default())
+        .await
+        .unwrap();
+    assert!(run.outcome.validation.reused);
+    assert_eq!(
+        written_under(&run.manifest, "ledger/"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        written_under(&run.manifest, "quarantine/"),
+        Vec::<String>::new()
+    );
+    // The reconciliation comes from the record: the same counts the validation found.
+    let claims = &run.manifest.row_counts["claims"];
+    assert!(claims.read > 0);
+    assert_eq!(
+        claims.read,
+        claims.used + claims.netted + claims.quarantined.values().sum::<u64>()
+    );
+    let after = month_results(&lake, month(3)).await;
+    for ((name, a), (_, b)) in before.iter().zip(&after) {
+        assert!(a == b, "results/{name} of 2025-03 changed");
+    }
+}
+
+/// On reuse the settlement's `claims_basis` (09) is built from the record: its mirrors find the
+/// claims they cancel through 05b (the used reversals' targets) instead of 05. Month by month
+/// over the conformance lake's year (mirrors within and across quarters, reversals of excluded
+/// and case claims), it equals, row for row, the basis a fresh validation registers.
+#[tokio::test]
+async fn the_reused_claims_basis_equals_a_fresh_validations() {
+    use claimlake_engine::ingest::{validate_month, validate_or_reuse_for_settlement};
+    use claimlake_engine::session::new_session;
+    let dir = tempfile::tempdir().unwrap();
+    claimlake_tests::copy_tree(&claimlake_tests::conformance_dir().join("lake"), dir.path())
+        .unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    let basis = |ctx: datafusion::prelude::SessionContext| async move {
+        let batches = ctx
+            .sql("SELECT * FROM claims_basis ORDER BY claim_id, sign")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mirrors = ctx
+            .sql("SELECT COUNT(*) FROM claims_basis WHERE sign = -1 AND treat_time <> settle_time")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let mirrors = mirrors[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .value(0);
+        (concat(&batches), mirrors)
+    };
+    let mut mirrors = 0;
+    for k in 1..=12 {
+        runs::settle(&lake, month(k)).await.unwrap();
+        let ctx = new_session(None);
+        let v = validate_or_reuse_for_settlement(&lake, &ctx, month(k))
+            .await
+            .unwrap();
+        assert!(v.reused, "the record of {} is current", month(k));
+        let (reused, reused_mirrors) = basis(ctx).await;
+
+        let ctx = new_session(None);
+        let v = validate_month(&lake, &ctx, month(k)).await.unwrap();
+        assert!(!v.reused);
+        let (fresh, fresh_mirrors) = basis(ctx).await;
+        assert_eq!(reused_mirrors, fresh_mirrors, "{}", month(k));
+        assert_eq!(reused, fresh, "claims_basis of {}", month(k));
+        mirrors += reused_mirrors;
+    }
+    assert!(
+        mirrors > 0,
+        "the year has mirrors judged at the time of the claim they cancel"
     );
 }

@@ -36,6 +36,7 @@ pub mod ingest {
     pub const CLAIM_STATUS_BY_ID: Step = step!("ingest/04a_claim_status_by_id.sql");
     pub const ITEMS: Step = step!("ingest/04_items.sql");
     pub const PRIOR_TARGET_KEYS: Step = step!("ingest/05_prior_target_keys.sql");
+    pub const MIRROR_TARGET_KEYS: Step = step!("ingest/05b_mirror_target_keys.sql");
     pub const PRIOR_TARGETS: Step = step!("ingest/06_prior_targets.sql");
     pub const LEDGER: Step = step!("ingest/07_ledger.sql");
     pub const COUNTS: Step = step!("ingest/08_counts.sql");

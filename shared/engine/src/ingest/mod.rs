@@ -67,6 +67,35 @@ pub async fn validate_or_reuse(
     }
 }
 
+/// For a settlement: registers `claims_valid`, `items_valid` and `claims_basis` of month `m` in
+/// `ctx`, from its validation record when nothing the record was computed from has changed (the
+/// month's files, the registry, the earlier ledgers, the ingest rules), else by validating it.
+///
+/// A settlement does not depend on validating again what a `validate` run (or an earlier
+/// settlement) already decided about the same inputs: the record holds that decision row by row,
+/// and a validation of unchanged inputs writes the same quarantine, ledger and record. Reusing
+/// it keeps a month's settlement after `validate`, and a recomputation after a policy change
+/// (which settles the year's months again), from re-running every rule on every row. On reuse,
+/// `claims_basis` needs only the targets of the month's mirrors: 05 is `05b`, which starts from
+/// the used reversals (read back by row) instead of the whole month.
+pub async fn validate_or_reuse_for_settlement(
+    lake: &Lake,
+    ctx: &SessionContext,
+    m: Month,
+) -> Result<MonthValidation> {
+    let Some(mut v) = record::reuse(lake, ctx, m).await? else {
+        return validate_month(lake, ctx, m).await;
+    };
+    let params = month_params(m);
+    // The registry is among the inputs the record was checked against (`v.inputs`) already.
+    tables::register_institutions(lake, ctx).await?;
+    v.inputs
+        .extend(tables::register_ledger_prior(lake, ctx, m).await?);
+    register_prior_targets(lake, ctx, steps::MIRROR_TARGET_KEYS, &params).await?;
+    register_basis(ctx, &params).await?;
+    Ok(v)
+}
+
 /// Validates month `m`, first rebuilding any missing ledger of months `1..m` of its year, and
 /// leaves `claims_valid`, `items_valid` and `claims_basis` registered in `ctx`.
 pub async fn validate_month(
@@ -208,40 +237,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     ctx.deregister_table("checked")?;
 
     // 05/06: the earlier claims this month's reversals name, read back from their files.
-    let keys = sql::collect(ctx, steps::PRIOR_TARGET_KEYS, &params).await?;
-    let schema = keys
-        .first()
-        .map(|b| b.schema())
-        .unwrap_or_else(tables::prior_key_schema);
-    let mut prior_files = BTreeSet::new();
-    for b in &keys {
-        let files = crate::cells::utf8(b.column(0))?;
-        let months = b
-            .column(2)
-            .as_any()
-            .downcast_ref::<arrow::array::Int32Array>()
-            .expect("part_month is Int32");
-        for i in 0..b.num_rows() {
-            prior_files.insert((files.value(i).to_string(), months.value(i)));
-        }
-    }
-    let prior_rows = rows_by_file(&keys)?;
-    register_batches(ctx, "prior_target_keys", schema, keys)?;
-    let prior_scan: Vec<ScanFile> = prior_files
-        .into_iter()
-        .map(|(key, part_month)| ScanFile { key, part_month })
-        .collect();
-    // Only the named rows of those files are read (a city month's reversals name ~2k claims).
-    tables::register_ordered_rows(
-        lake,
-        ctx,
-        "prior_raw",
-        &prior_scan,
-        &contract::claims(),
-        &prior_rows,
-    )
-    .await?;
-    sql::materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, &params).await?;
+    register_prior_targets(lake, ctx, steps::PRIOR_TARGET_KEYS, &params).await?;
 
     // 03a full rows for the mirror check (just those rows read back from the files), 03
     // reversals and netting (narrow claim_status); its exceptions (rows not plainly used) key
@@ -304,10 +300,7 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
     )
     .await?;
 
-    // 09: the used claims as the computations see them (mirrors carry their claim's values).
-    let basis = sql::frame(ctx, steps::CLAIMS_BASIS, &params).await?;
-    ctx.deregister_table("claims_basis")?;
-    ctx.register_table("claims_basis", basis.into_view())?;
+    register_basis(ctx, &params).await?;
 
     let claims = counts(ctx, "claim_status").await?;
     // The month-sized status tables (~5M rows each in a city month) are done with: what the
@@ -356,6 +349,61 @@ async fn validate_one(lake: &Lake, ctx: &SessionContext, m: Month) -> Result<Mon
         outputs,
         reused: false,
     })
+}
+
+/// 09: registers `claims_basis`, the used claims as the computations see them (a mirror carries
+/// the values of the claim it cancels, from `prior_targets`): a view over `claims_valid`.
+async fn register_basis(ctx: &SessionContext, params: &[(&str, String)]) -> Result<()> {
+    let basis = sql::frame(ctx, steps::CLAIMS_BASIS, params).await?;
+    ctx.deregister_table("claims_basis")?;
+    ctx.register_table("claims_basis", basis.into_view())?;
+    Ok(())
+}
+
+/// 05/06: registers `prior_targets`, the earlier-month claims named by the keys `keys_step`
+/// gives (`source_file`, `row_no`, `part_month` of their rows, from `ledger_prior`), read back
+/// from their files: only the named rows (a city month's reversals name ~2k claims).
+async fn register_prior_targets(
+    lake: &Lake,
+    ctx: &SessionContext,
+    keys_step: sql::Step,
+    params: &[(&str, String)],
+) -> Result<()> {
+    let keys = sql::collect(ctx, keys_step, params).await?;
+    let schema = keys
+        .first()
+        .map(|b| b.schema())
+        .unwrap_or_else(tables::prior_key_schema);
+    let mut prior_files = BTreeSet::new();
+    for b in &keys {
+        let files = crate::cells::utf8(b.column(0))?;
+        let months = b
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .expect("part_month is Int32");
+        for i in 0..b.num_rows() {
+            prior_files.insert((files.value(i).to_string(), months.value(i)));
+        }
+    }
+    let prior_rows = rows_by_file(&keys)?;
+    register_batches(ctx, "prior_target_keys", schema, keys)?;
+    let prior_scan: Vec<ScanFile> = prior_files
+        .into_iter()
+        .map(|(key, part_month)| ScanFile { key, part_month })
+        .collect();
+    // Only the named rows of those files are read (a city month's reversals name ~2k claims).
+    tables::register_ordered_rows(
+        lake,
+        ctx,
+        "prior_raw",
+        &prior_scan,
+        &contract::claims(),
+        &prior_rows,
+    )
+    .await?;
+    sql::materialize(ctx, "prior_targets", steps::PRIOR_TARGETS, params).await?;
+    Ok(())
 }
 
 /// Registers the month's used rows (not quarantined, not netted) as `claims_valid` /

@@ -1,6 +1,7 @@
 //! Monthly settlement under the regional point-method global budget (monthly-settlement.md).
 //!
-//! Incremental by design: a month's run validates and scans only that month's claims, stores the
+//! Incremental by design: a month's run validates (or, when its validation record is current,
+//! reuses: `ingest::validate_or_reuse_for_settlement`) and scans only that month's claims, stores the
 //! month's **aggregates** (`results/settlement_aggregates/year=/month=/`, one row per settling
 //! institution, budget institution, cell, kind, pay method, insurance type and exclusion) and its
 //! doctor-days, and builds every cumulative figure from the stored aggregates of months 1..m.
@@ -23,7 +24,7 @@ use claimlake_lake::{InputObject, Lake, layout};
 use datafusion::prelude::SessionContext;
 
 use crate::error::{EngineError, Result};
-use crate::ingest::{MonthValidation, validate_month};
+use crate::ingest::{MonthValidation, validate_or_reuse_for_settlement};
 use crate::manifest::PolicyRef;
 use crate::session::new_session;
 use crate::sql::{self, settle as steps};
@@ -82,7 +83,8 @@ fn params(m: Month, policy: &LoadedPolicy) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Validates month `k`, computes its claim treatment and writes its aggregates and doctor-days.
+/// Validates month `k` (or reuses its current validation record), computes its claim treatment
+/// and writes its aggregates and doctor-days.
 /// Leaves `claim_treatment` registered in `ctx`, in working files under the returned folder
 /// (removed when it is dropped: keep it while `claim_treatment` is read).
 async fn aggregate_month(
@@ -91,7 +93,7 @@ async fn aggregate_month(
     k: Month,
     policy: &LoadedPolicy,
 ) -> Result<(MonthValidation, Vec<WrittenObject>, tempfile::TempDir)> {
-    let validation = validate_month(lake, ctx, k).await?;
+    let validation = validate_or_reuse_for_settlement(lake, ctx, k).await?;
     inputs::register_policy_tables(ctx, &policy.policy, k)?;
     inputs::register_cards(lake, ctx).await?;
     let p = params(k, policy);
