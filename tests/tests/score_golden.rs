@@ -1222,3 +1222,105 @@ async fn a_year_is_closed_once_the_next_year_is_scored() {
     let err = score_year(&lake, YEAR).await.unwrap_err().to_string();
     assert!(err.contains("the scores of 2025 are closed"), "{err}");
 }
+
+/// `recompute --year` after a policy adjustment (policy.md "Versions and recomputation"): the
+/// open year's scores are replaced under the new rubric, and `reports/scores/2025.diff.json`
+/// shows both versions, institution by institution. Before the year is scored there is nothing
+/// to recompute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recompute_year_replaces_the_scores_with_a_diff_of_both_versions() {
+    use claimlake_engine::runs::{self, Diff, RunOptions};
+    let (dir, lake) = sources_year().write().await;
+    let err = runs::recompute_year(&lake, YEAR, &RunOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("have not been run yet"), "{err}");
+
+    let first = runs::score(&lake, YEAR).await.unwrap();
+    check_sources(&first.outcome);
+    assert!(first.diff.is_none());
+
+    // The adjustment of `editing_the_policy_file_changes_the_scores_without_a_rebuild`: onsite
+    // 25 → 30 and procurement 15 → 10, version 2, in the lake's own policy file.
+    let path = dir.path().join("policy/2025.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text
+        .replace("version = 1", "version = 2")
+        .replace(
+            "weight = \"25\"\nsource = \"assessment:onsite\"",
+            "weight = \"30\"\nsource = \"assessment:onsite\"",
+        )
+        .replace(
+            "weight = \"15\"\nsource = \"assessment:procurement\"",
+            "weight = \"10\"\nsource = \"assessment:procurement\"",
+        );
+    assert_ne!(edited, text);
+    std::fs::write(&path, &edited).unwrap();
+
+    let run = runs::recompute_year(&lake, YEAR, &RunOptions::default())
+        .await
+        .unwrap();
+    let s = scores(&run.outcome);
+    // H1: 20 + 12.96 + 10 + 7.50 + 30 × 0.90 + 10 × 0.80 = 85.46 (was 84.96).
+    assert_eq!(inst(&s, "H1").dec("total"), d("85.46"));
+    // H2: onsite 30 × 1.00, procurement still missing (0 points, weight 10 kept):
+    // 0 + 20 + 6 + 0 + 30 + 0 = 56.00 (was 51.00), still fail.
+    assert_eq!(inst(&s, "H2").dec("total"), d("56.00"));
+    // H3: 30 × 0.70 + 10 × 0.70 = 21 + 7 = 28 = 17.50 + 10.50: 61.33 unchanged.
+    assert_eq!(inst(&s, "H3").dec("total"), d("61.33"));
+    // P1: (15 + 20 + 30 × 0.81 + 10 × 0.60) × 100 / 80 = 81.625 → 81.63 (was 80.31).
+    assert_eq!(inst(&s, "P1").dec("total"), d("81.63"));
+
+    let Some(Diff::Scores(diff)) = &run.diff else {
+        panic!("a recomputation writes a scores diff")
+    };
+    assert_eq!(diff.period, "2025");
+    assert_eq!(diff.old_policy.as_ref().map(|p| p.version), Some(1));
+    assert_eq!(diff.new_policy.version, 2);
+    let row = |id: &str| {
+        diff.institutions
+            .iter()
+            .find(|r| r.key["institution_id"] == id)
+            .unwrap_or_else(|| panic!("{id} in the diff"))
+    };
+    for (id, old, new, delta) in [
+        ("H1", "84.96", "85.46", "0.50"),
+        ("H2", "51.00", "56.00", "5.00"),
+        ("P1", "80.31", "81.63", "1.32"),
+    ] {
+        let r = row(id);
+        assert!(r.changed, "{id}");
+        assert_eq!(r.old.as_ref().unwrap()["total"], old, "{id}");
+        assert_eq!(r.new.as_ref().unwrap()["total"], new, "{id}");
+        assert_eq!(r.delta["total"], delta, "{id}");
+        // The same grade, decision and release tier: only the total moved.
+        for c in ["grade", "decision", "released"] {
+            assert_eq!(
+                r.old.as_ref().unwrap()[c],
+                r.new.as_ref().unwrap()[c],
+                "{id} {c}"
+            );
+        }
+    }
+    assert!(!row("H3").changed);
+    assert_eq!(row("H3").delta["total"], "0.00");
+    assert_eq!(
+        diff.changed_institutions,
+        diff.institutions.iter().filter(|r| r.changed).count() as u64
+    );
+    assert_eq!(diff.changed_institutions, 3);
+
+    // The report on disk is that diff, and the official scores are the new ones.
+    let on_disk: serde_json::Value = serde_json::from_slice(
+        &lake
+            .get(&claimlake_lake::layout::diff_report("scores", "2025"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(on_disk["changed_institutions"], 3);
+    assert_eq!(on_disk["new_policy"]["version"], 2);
+    let again = score_year(&lake, YEAR).await.unwrap();
+    assert_eq!(inst(&scores(&again), "P1").dec("total"), d("81.63"));
+}
