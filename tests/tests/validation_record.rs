@@ -381,6 +381,16 @@ async fn a_resettled_month_reuses_its_record_and_writes_the_same_results() {
         claims.read,
         claims.used + claims.netted + claims.quarantined.values().sum::<u64>()
     );
+    // Its lineage names what it read instead: the record and the earlier ledgers it was
+    // checked against.
+    let inputs: Vec<&str> = run.manifest.inputs.iter().map(|i| i.key.as_str()).collect();
+    for key in [
+        layout::month_validation(month(3)),
+        layout::claim_ledger(month(1)),
+        layout::claim_ledger(month(2)),
+    ] {
+        assert!(inputs.contains(&key.as_str()), "{key} in {inputs:?}");
+    }
     let after = month_results(&lake, month(3)).await;
     for ((name, a), (_, b)) in before.iter().zip(&after) {
         assert!(a == b, "results/{name} of 2025-03 changed");
