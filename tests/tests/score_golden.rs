@@ -730,6 +730,25 @@ fn check_sources(o: &ScoreOutcome) {
     );
 }
 
+/// Rewrites the policy file at `path` with the adjustment two tests make: onsite 25 → 30 and
+/// procurement 15 → 10, version 2. Returns the new text.
+fn adjust_onsite_and_procurement(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let edited = text
+        .replace("version = 1", "version = 2")
+        .replace(
+            "weight = \"25\"\nsource = \"assessment:onsite\"",
+            "weight = \"30\"\nsource = \"assessment:onsite\"",
+        )
+        .replace(
+            "weight = \"15\"\nsource = \"assessment:procurement\"",
+            "weight = \"10\"\nsource = \"assessment:procurement\"",
+        );
+    assert_ne!(edited, text);
+    std::fs::write(path, &edited).unwrap();
+    edited
+}
+
 /// Changing a weight (and adding an indicator of a known source) in the policy file and
 /// re-running changes the scores: the rubric is read from `policy/2025.toml` at run time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -742,19 +761,7 @@ async fn editing_the_policy_file_changes_the_scores_without_a_rebuild() {
     let copy = tempfile::tempdir().unwrap();
     copy_tree(dir.path(), copy.path()).unwrap();
     let path = copy.path().join("policy/2025.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text
-        .replace("version = 1", "version = 2")
-        .replace(
-            "weight = \"25\"\nsource = \"assessment:onsite\"",
-            "weight = \"30\"\nsource = \"assessment:onsite\"",
-        )
-        .replace(
-            "weight = \"15\"\nsource = \"assessment:procurement\"",
-            "weight = \"10\"\nsource = \"assessment:procurement\"",
-        );
-    assert_ne!(edited, text);
-    std::fs::write(&path, &edited).unwrap();
+    let edited = adjust_onsite_and_procurement(&path);
     let lake2 = Lake::open(copy.path().to_str().unwrap()).unwrap();
     let after = score(&lake2).await;
     let s = scores(&after);
@@ -1241,22 +1248,10 @@ async fn recompute_year_replaces_the_scores_with_a_diff_of_both_versions() {
     check_sources(&first.outcome);
     assert!(first.diff.is_none());
 
-    // The adjustment of `editing_the_policy_file_changes_the_scores_without_a_rebuild`: onsite
-    // 25 → 30 and procurement 15 → 10, version 2, in the lake's own policy file.
+    // The adjustment of `editing_the_policy_file_changes_the_scores_without_a_rebuild`, in the
+    // lake's own policy file.
     let path = dir.path().join("policy/2025.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text
-        .replace("version = 1", "version = 2")
-        .replace(
-            "weight = \"25\"\nsource = \"assessment:onsite\"",
-            "weight = \"30\"\nsource = \"assessment:onsite\"",
-        )
-        .replace(
-            "weight = \"15\"\nsource = \"assessment:procurement\"",
-            "weight = \"10\"\nsource = \"assessment:procurement\"",
-        );
-    assert_ne!(edited, text);
-    std::fs::write(&path, &edited).unwrap();
+    adjust_onsite_and_procurement(&path);
 
     let run = runs::recompute_year(&lake, YEAR, &RunOptions::default())
         .await
