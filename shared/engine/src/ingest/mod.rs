@@ -12,8 +12,9 @@
 //! partitions, the ledger, the month's validation record (`record`), and the DataFusion tables
 //! `claims_valid` / `items_valid` (used rows: not quarantined, not netted) registered in the
 //! session for the computations (03b used claims, 10 used items: the month's files without the
-//! exceptions' rows). Runs that read settled months (warnings, scores) rebuild those two tables
-//! from the record's exceptions while the month is unchanged ([`validate_or_reuse`]).
+//! exceptions' rows). Runs that read a validated month (warnings, scores, and the settlement
+//! itself) rebuild those two tables from the record's exceptions while the month is unchanged
+//! ([`validate_or_reuse`], [`validate_or_reuse_for_settlement`]).
 
 mod items;
 mod record;
