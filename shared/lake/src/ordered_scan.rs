@@ -28,7 +28,6 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 // `ParquetObjectReader` is deprecated in parquet 59 in favour of a hand-written
 // `AsyncFileReader`; it is still the reader DataFusion 55 itself builds on, so we keep it until
 // the two move together.
@@ -38,6 +37,8 @@ use parquet::arrow::async_reader::ParquetObjectReader;
 use crate::contract::compatible;
 use crate::error::{LakeError, Result};
 use crate::store::Lake;
+
+mod ranges;
 
 /// One input file of an ordered scan.
 #[derive(Debug, Clone)]
@@ -88,45 +89,6 @@ struct FileStream {
     except: bool,
 }
 
-/// The rows of a file of `total` rows that are not in `skipped` (ascending, distinct).
-fn complement(skipped: &[i64], total: i64) -> Vec<i64> {
-    let mut out = Vec::with_capacity((total as usize).saturating_sub(skipped.len()));
-    let mut next = skipped.iter().peekable();
-    for row in 0..total {
-        if next.peek() == Some(&&row) {
-            next.next();
-        } else {
-            out.push(row);
-        }
-    }
-    out
-}
-
-/// A Parquet row selection of `rows` (ascending, distinct) in a file of `total` rows.
-fn selection(rows: &[i64], total: i64) -> RowSelection {
-    let mut selectors = Vec::new();
-    let mut next = 0i64; // the first row not yet skipped or selected
-    let mut i = 0;
-    while i < rows.len() {
-        let start = rows[i];
-        let mut end = start + 1;
-        while i + 1 < rows.len() && rows[i + 1] == end {
-            i += 1;
-            end += 1;
-        }
-        if start > next {
-            selectors.push(RowSelector::skip((start - next) as usize));
-        }
-        selectors.push(RowSelector::select((end - start) as usize));
-        next = end;
-        i += 1;
-    }
-    if total > next {
-        selectors.push(RowSelector::skip((total - next) as usize));
-    }
-    RowSelection::from(selectors)
-}
-
 impl PartitionStream for FileStream {
     fn schema(&self) -> &SchemaRef {
         &self.schema
@@ -156,12 +118,11 @@ impl PartitionStream for FileStream {
             let reader = ParquetObjectReader::new(store, Path::from(file.key.as_str()));
             let mut builder = ParquetRecordBatchStreamBuilder::new(reader).await?;
             let total = builder.metadata().file_metadata().num_rows();
-            let rows = match rows {
-                Some(skipped) if except => Some(Arc::new(complement(&skipped, total))),
-                rows => rows,
-            };
+            let mut numbers = None;
             if let Some(rows) = &rows {
-                builder = builder.with_row_selection(selection(rows, total));
+                let ranges = ranges::read_ranges(rows, except, total);
+                builder = builder.with_row_selection(ranges::selection(&ranges, total));
+                numbers = Some(ranges::RowNumbers::new(ranges));
             }
             let mask = ProjectionMask::roots(builder.parquet_schema(), decoded.iter().copied());
             // The projected batch keeps file order: position of each file root index in it.
@@ -201,11 +162,9 @@ impl PartitionStream for FileStream {
                         Some(0) => Arc::new(StringArray::from(vec![file.key.as_str(); n])),
                         Some(1) => Arc::new(Int32Array::from(vec![file_no; n])),
                         Some(2) => Arc::new(Int32Array::from(vec![file.part_month; n])),
-                        Some(_) => match &rows {
+                        Some(_) => match numbers.as_mut() {
                             // A selection yields its rows in file order.
-                            Some(rows) => Arc::new(Int64Array::from_iter_values(
-                                rows[offset as usize..offset as usize + n].iter().copied(),
-                            )),
+                            Some(numbers) => Arc::new(numbers.take(n)),
                             None => {
                                 Arc::new(Int64Array::from_iter_values(offset..offset + n as i64))
                             }
@@ -492,25 +451,6 @@ mod tests {
         assert!(only_key.contains("| 3 |"), "{only_key}");
     }
 
-    #[test]
-    fn a_selection_skips_the_gaps_between_runs_of_rows() {
-        let got: Vec<RowSelector> = selection(&[1, 2, 3, 7, 9], 12).into();
-        assert_eq!(
-            got,
-            vec![
-                RowSelector::skip(1),
-                RowSelector::select(3),
-                RowSelector::skip(3),
-                RowSelector::select(1),
-                RowSelector::skip(1),
-                RowSelector::select(1),
-                RowSelector::skip(2),
-            ]
-        );
-        let none: Vec<RowSelector> = selection(&[], 5).into();
-        assert_eq!(none, vec![RowSelector::skip(5)]);
-    }
-
     /// A lake with three files: a (2 rows), b (3 rows), and c, more rows than one decoded batch
     /// (8192), where row i has id `r{i}` and n = i % 7. Returns the full ordered scan of them.
     async fn three_files() -> (tempfile::TempDir, OrderedScan) {
@@ -590,13 +530,6 @@ mod tests {
             c_ok,
             "file c's selected rows or their row numbers are wrong"
         );
-    }
-
-    #[test]
-    fn the_complement_of_skipped_rows_is_every_other_row() {
-        assert_eq!(complement(&[0, 2, 5], 6), vec![1, 3, 4]);
-        assert_eq!(complement(&[], 3), vec![0, 1, 2]);
-        assert_eq!(complement(&[0, 1, 2], 3), Vec::<i64>::new());
     }
 
     #[tokio::test]
