@@ -15,6 +15,7 @@
 //! max of dates), so no statistics shortcut can skip the pages.
 
 use claimlake_domain::period::{Month, Quarter};
+use claimlake_engine::settle::REUSED_CLAIM_COLUMNS;
 use claimlake_engine::warn::{PREV_CLAIM_COLUMNS, QUARTER_CLAIM_COLUMNS, QUARTER_ITEM_COLUMNS};
 use claimlake_lake::{contract, layout};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
@@ -53,38 +54,6 @@ fn project(schema: &SchemaRef, columns: &[&str]) -> SchemaRef {
     std::sync::Arc::new(schema.project(&read).expect("columns of the contract"))
 }
 
-/// The `claims` columns a settlement reads when it reuses its month's current validation record
-/// (`settle-reused`): the projection of the month's scan in `EXPLAIN` of `01_claim_treatment`
-/// (through 03b's used claims and 09's basis), 24 of the contract's 35. It decodes no
-/// `claim_items` column (the settlement uses the claim header's sub-totals) and validates
-/// nothing, so its floor is these columns alone.
-const SETTLE_REUSED_CLAIM_COLUMNS: [&str; 24] = [
-    "claim_id",
-    "institution_id",
-    "prescriber_institution_id",
-    "insurance_type",
-    "visit_type",
-    "special_disease",
-    "pay_method",
-    "case_points",
-    "doctor_id",
-    "settle_time",
-    "total_amount",
-    "western_drug_amount",
-    "patent_drug_amount",
-    "herbal_amount",
-    "consumable_amount",
-    "service_amount",
-    "vbp_amount",
-    "vbp_points",
-    "pool_fund_paid",
-    "serious_illness_paid",
-    "other_fund_paid",
-    "account_paid",
-    "cash_paid",
-    "reverses_claim_id",
-];
-
 /// The folders the floor reads for a computation and period.
 pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
     let bad = |e: claimlake_domain::DomainError| crate::error::BenchError::Usage(e.to_string());
@@ -103,7 +72,7 @@ pub fn folders(kind: &str, period: &str) -> Result<Vec<(String, SchemaRef)>> {
             let m = Month::parse(period).map_err(bad)?;
             Ok(vec![(
                 layout::claims_month(m),
-                project(&contract::claims(), &SETTLE_REUSED_CLAIM_COLUMNS),
+                project(&contract::claims(), &REUSED_CLAIM_COLUMNS),
             )])
         }
         "warn" => {

@@ -38,7 +38,10 @@ use crate::contract::compatible;
 use crate::error::{LakeError, Result};
 use crate::store::Lake;
 
+mod decoded;
 mod ranges;
+
+pub use decoded::{decoded_columns, record_decoded_columns};
 
 /// One input file of an ordered scan.
 #[derive(Debug, Clone)]
@@ -110,6 +113,13 @@ impl PartitionStream for FileStream {
             .filter(|&&c| c < n_contract)
             .map(|&c| self.indices[c])
             .collect();
+        decoded::note(
+            &self.file.key,
+            self.projection
+                .iter()
+                .filter(|&&c| c < n_contract)
+                .map(|&c| contract.field(c).name().as_str()),
+        );
         let projection = self.projection.clone();
         let rows = self.rows.clone();
         let except = self.except;

@@ -29,6 +29,40 @@ use crate::manifest::PolicyRef;
 use crate::session::new_session;
 use crate::sql::{self, settle as steps};
 
+/// The `claims` columns a settlement decodes from its month's files when it reuses the month's
+/// current validation record: 24 of the contract's 35, read by `01_claim_treatment` through
+/// 03b's used claims and 09's basis. It decodes no `claim_items` column (the settlement uses
+/// the claim header's sub-totals) and validates nothing. Named here so the benchmark's
+/// `settle-reused` scan floor reads exactly these (`bench/src/floor.rs`); the test
+/// `floor_columns::a_reused_settlement_decodes_the_floors_columns` checks them against what a
+/// settlement decodes.
+pub const REUSED_CLAIM_COLUMNS: [&str; 24] = [
+    "claim_id",
+    "institution_id",
+    "prescriber_institution_id",
+    "insurance_type",
+    "visit_type",
+    "special_disease",
+    "pay_method",
+    "case_points",
+    "doctor_id",
+    "settle_time",
+    "total_amount",
+    "western_drug_amount",
+    "patent_drug_amount",
+    "herbal_amount",
+    "consumable_amount",
+    "service_amount",
+    "vbp_amount",
+    "vbp_points",
+    "pool_fund_paid",
+    "serious_illness_paid",
+    "other_fund_paid",
+    "account_paid",
+    "cash_paid",
+    "reverses_claim_id",
+];
+
 pub use inputs::{LoadedPolicy, load_policy};
 
 /// The result tables of a month, in the order they are written.
