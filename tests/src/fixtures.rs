@@ -344,3 +344,21 @@ pub async fn write_items(lake: &Lake, year: i32, month: u32, rows: &[(&str, i32,
     .await
     .expect("write items");
 }
+
+/// A new lake in a temporary folder holding one generated year, 2025, of `scale` from `seed`:
+/// the prologue of every test over generated data. Keep the folder alive as long as the lake.
+pub async fn generated_lake(
+    scale: claimlake_datagen::Scale,
+    seed: u64,
+) -> (tempfile::TempDir, Lake) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+    claimlake_datagen::generate(
+        &lake,
+        &claimlake_datagen::GenConfig::new(2025, scale, seed),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    (dir, lake)
+}

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeSet;
 
-use claimlake_datagen::{GenConfig, Scale};
+use claimlake_datagen::Scale;
 use claimlake_domain::period::Month;
 use claimlake_engine::runs;
 use claimlake_engine::settle::REUSED_CLAIM_COLUMNS;
+use claimlake_lake::layout;
 use claimlake_lake::ordered_scan::{decoded_columns, record_decoded_columns};
-use claimlake_lake::{Lake, layout};
 
 fn month(k: u32) -> Month {
     Month {
@@ -36,11 +36,7 @@ fn decoded_under(folder: &str) -> BTreeSet<String> {
 /// its items; the first settlement, which validates, decodes every claims column.
 #[tokio::test]
 async fn a_reused_settlement_decodes_the_floors_columns() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    claimlake_datagen::generate(&lake, &GenConfig::new(2025, Scale::Tiny, 11), &|_| {})
-        .await
-        .unwrap();
+    let (_dir, lake) = claimlake_tests::fixtures::generated_lake(Scale::Tiny, 11).await;
     for k in 1..=2 {
         runs::settle(&lake, month(k)).await.unwrap();
     }

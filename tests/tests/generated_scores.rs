@@ -8,14 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use claimlake_datagen::{GenConfig, Scale};
+use claimlake_datagen::Scale;
 use claimlake_domain::Policy;
 use claimlake_domain::period::Month;
 use claimlake_engine::cells::{decimal, text};
 use claimlake_engine::score::score_year;
 use claimlake_engine::settle::settle_month;
 use claimlake_engine::warn::warn_quarter;
-use claimlake_lake::Lake;
 use claimlake_tests::golden::{ResultTable, Row, Value};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -33,11 +32,7 @@ fn opt_text(r: &Row, col: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_year_scores_are_consistent_and_reconcile() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    claimlake_datagen::generate(&lake, &GenConfig::new(2025, Scale::Tiny, 3), &|_| {})
-        .await
-        .unwrap();
+    let (dir, lake) = claimlake_tests::fixtures::generated_lake(Scale::Tiny, 3).await;
     let path = dir.path().join("policy/2025.toml");
     let text_before = std::fs::read_to_string(&path).unwrap();
     let edited = text_before

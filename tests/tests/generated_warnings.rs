@@ -148,11 +148,7 @@ async fn generated_cards_act_on_the_settlement() {
     use claimlake_engine::cells::decimal;
     use claimlake_engine::settle::settle_month;
 
-    let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    claimlake_datagen::generate(&lake, &GenConfig::new(2025, Scale::Tiny, 3), &|_| {})
-        .await
-        .unwrap();
+    let (_dir, lake) = claimlake_tests::fixtures::generated_lake(Scale::Tiny, 3).await;
     let mut statements = Vec::new();
     let mut excluded = Vec::new();
     let mut cards = Vec::new();

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use arrow::array::{Array, BooleanArray, Date32Array, Decimal128Array, RecordBatch, StringArray};
-use claimlake_datagen::{GenConfig, Scale};
+use claimlake_datagen::Scale;
 use claimlake_domain::period::Month;
 use claimlake_engine::ingest::validate_month;
 use claimlake_engine::session::new_session;
@@ -237,11 +237,7 @@ async fn declared_points_of_month(lake: &Lake, m: Month) -> (Decimal, Decimal) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_year_invariants_and_incremental_equals_full() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    claimlake_datagen::generate(&lake, &GenConfig::new(2025, Scale::Small, 11), &|_| {})
-        .await
-        .unwrap();
+    let (_dir, lake) = claimlake_tests::fixtures::generated_lake(Scale::Small, 11).await;
 
     let mut fund_month_sum: BTreeMap<String, Decimal> = BTreeMap::new();
     let (mut want_out, mut want_in) = (Decimal::ZERO, Decimal::ZERO);

@@ -5,7 +5,7 @@
 //! whose validation read its ledger.
 
 use arrow::array::RecordBatch;
-use claimlake_datagen::{GenConfig, Scale};
+use claimlake_datagen::Scale;
 use claimlake_domain::period::{Month, Quarter};
 use claimlake_engine::manifest::RunManifest;
 use claimlake_engine::runs;
@@ -25,11 +25,7 @@ fn month(k: u32) -> Month {
 
 /// A generated tiny lake with January..March settled.
 async fn settled_quarter() -> (tempfile::TempDir, Lake) {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    claimlake_datagen::generate(&lake, &GenConfig::new(2025, Scale::Tiny, 11), &|_| {})
-        .await
-        .unwrap();
+    let (dir, lake) = claimlake_tests::fixtures::generated_lake(Scale::Tiny, 11).await;
     for k in 1..=3 {
         let run = runs::settle(&lake, month(k)).await.unwrap();
         assert!(
